@@ -1,0 +1,3 @@
+module github.com/camcycle/camcycle
+
+go 1.26

@@ -1,0 +1,146 @@
+package tensor
+
+// This file is the whole list of primitives a backend implements. The CPU
+// backend (cpu*.go) is the plain reference; the CUDA backend (package cuda)
+// implements the same list, kernel for kernel, and the conformance suite in
+// tensor/backendtest checks every backend against the CPU.
+//
+// Primitives are not differentiable by themselves: package ops wraps them
+// into differentiable operations. Every primitive returns new storage and
+// never modifies its operands, and every primitive panics, naming itself and
+// the shapes, when its operands do not fit.
+
+// UnaryOp names an elementwise function of one tensor.
+type UnaryOp uint8
+
+const (
+	Neg   UnaryOp = iota // -x
+	Exp                  // eˣ
+	Log                  // ln x
+	Sqrt                 // √x
+	Rsqrt                // 1/√x
+	Tanh                 // tanh x
+	Abs                  // |x|
+	Sign                 // -1, 0 or 1
+)
+
+var unaryNames = [...]string{"neg", "exp", "log", "sqrt", "rsqrt", "tanh", "abs", "sign"}
+
+func (o UnaryOp) String() string { return unaryNames[o] }
+
+// BinaryOp names an elementwise function of two tensors (or a tensor and a
+// scalar). Comparisons give 1 where they hold and 0 elsewhere, in the
+// operands' dtype.
+type BinaryOp uint8
+
+const (
+	Add          BinaryOp = iota // x + y
+	Sub                          // x − y
+	Mul                          // x · y
+	Div                          // x / y
+	Pow                          // xʸ
+	Maximum                      // max(x, y)
+	Minimum                      // min(x, y)
+	Greater                      // x > y
+	GreaterEqual                 // x ≥ y
+	Less                         // x < y
+	Equal                        // x = y
+)
+
+var binaryNames = [...]string{"add", "sub", "mul", "div", "pow", "maximum", "minimum", "greater", "greater_equal", "less", "equal"}
+
+func (o BinaryOp) String() string { return binaryNames[o] }
+
+// ReduceOp names a reduction over axes.
+type ReduceOp uint8
+
+const (
+	Sum ReduceOp = iota // Σ
+	Max                 // largest element
+	Min                 // smallest element
+)
+
+var reduceNames = [...]string{"sum", "max", "min"}
+
+func (o ReduceOp) String() string { return reduceNames[o] }
+
+// ConvParams describes a 2-D convolution with square stride and zero padding
+// on all four sides, as torch.nn.Conv2d(stride=Stride, padding=Padding).
+type ConvParams struct {
+	Stride  int
+	Padding int
+}
+
+// OutSize returns the output size of a convolution with kernel size k on an
+// input of size n: ⌊(n + 2p − k)/s⌋ + 1.
+func (p ConvParams) OutSize(n, k int) int { return (n+2*p.Padding-k)/p.Stride + 1 }
+
+// Pad2d gives the padding of the last two axes: Left and Right pad the width
+// (last axis), Top and Bottom the height.
+type Pad2d struct {
+	Left, Right, Top, Bottom int
+}
+
+// Backend lists the primitives of one kind of device.
+type Backend interface {
+	// Name is "cpu" or "cuda".
+	Name() string
+
+	// Storage.
+
+	// Full returns a tensor of shape s with every element v.
+	Full(dt DType, s Shape, v float64) *Tensor
+	// FromHost copies a CPU tensor to this backend.
+	FromHost(t *Tensor) *Tensor
+	// ToHost copies a tensor of this backend to the CPU.
+	ToHost(t *Tensor) *Tensor
+	// Cast converts x to dtype dt.
+	Cast(x *Tensor, dt DType) *Tensor
+
+	// Elementwise.
+
+	// Unary applies op to every element.
+	Unary(op UnaryOp, x *Tensor) *Tensor
+	// Binary applies op to x and y broadcast to a common shape.
+	Binary(op BinaryOp, x, y *Tensor) *Tensor
+	// Scalar applies op to every element of x and the constant c (x op c).
+	Scalar(op BinaryOp, x *Tensor, c float64) *Tensor
+	// Where picks x where cond ≠ 0 and y elsewhere; all three broadcast.
+	Where(cond, x, y *Tensor) *Tensor
+
+	// Reduce reduces over axes (all axes when axes is empty), keeping them
+	// with size 1.
+	Reduce(op ReduceOp, x *Tensor, axes []int) *Tensor
+
+	// Movement.
+
+	// Expand broadcasts x to shape s (NumPy rules).
+	Expand(x *Tensor, s Shape) *Tensor
+	// Permute reorders the axes: out axis i is x's axis perm[i].
+	Permute(x *Tensor, perm []int) *Tensor
+	// Slice copies x[start[0]:end[0], start[1]:end[1], …].
+	Slice(x *Tensor, start, end []int) *Tensor
+	// Pad surrounds x with before[i] zeros before and after[i] zeros after
+	// along each axis i. It is the adjoint of Slice.
+	Pad(x *Tensor, before, after []int) *Tensor
+	// Concat joins tensors along axis; other sizes must agree.
+	Concat(axis int, xs []*Tensor) *Tensor
+	// ReflectPad2d pads the last two axes by reflection (the edge is not
+	// repeated), as torch.nn.ReflectionPad2d.
+	ReflectPad2d(x *Tensor, p Pad2d) *Tensor
+	// ReflectPad2dAdjoint is the transpose of ReflectPad2d: each border value
+	// of g is added back onto the element it was reflected from.
+	ReflectPad2dAdjoint(g *Tensor, p Pad2d) *Tensor
+
+	// Convolution.
+
+	// Conv2d correlates x (N, C, H, W) with w (O, C, KH, KW), adds b (O) when
+	// b is not nil, and returns (N, O, OH, OW).
+	Conv2d(x, w, b *Tensor, p ConvParams) *Tensor
+	// Conv2dInputGrad is the transpose of Conv2d in x: gy (N, O, OH, OW) and
+	// w (O, C, KH, KW) give (N, C, h, w). It is also ConvTranspose2d's forward.
+	Conv2dInputGrad(gy, w *Tensor, p ConvParams, h, wd int) *Tensor
+	// Conv2dWeightGrad is the transpose of Conv2d in w: x (N, C, H, W) and
+	// gy (N, O, OH, OW) give (O, C, kh, kw).
+	Conv2dWeightGrad(x, gy *Tensor, p ConvParams, kh, kw int) *Tensor
+}

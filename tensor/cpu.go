@@ -1,0 +1,443 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+)
+
+// CPU is the reference backend: plain Go loops over row-major slices, with
+// fast paths (blocked GEMM, parallel loops) where the time goes.
+var CPU Backend = cpuBackend{}
+
+type cpuBackend struct{}
+
+// float is the element type constraint of the CPU kernels.
+type float interface{ ~float32 | ~float64 }
+
+func (cpuBackend) Name() string { return "cpu" }
+
+func (cpuBackend) Full(dt DType, s Shape, v float64) *Tensor { return Full(dt, v, s...) }
+
+func (cpuBackend) FromHost(t *Tensor) *Tensor { return t }
+
+func (cpuBackend) ToHost(t *Tensor) *Tensor { return t }
+
+func (cpuBackend) Cast(x *Tensor, dt DType) *Tensor {
+	if x.dtype == dt {
+		return x
+	}
+	return FromValues(dt, x.Values(), x.shape...)
+}
+
+// newLike returns a zero CPU tensor of shape s and x's dtype.
+func newLike(x *Tensor, s Shape) *Tensor { return New(x.dtype, s...) }
+
+// checkCPU panics unless every operand is a CPU tensor of one dtype.
+func checkCPU(op string, ts ...*Tensor) {
+	for _, t := range ts {
+		if t == nil {
+			continue
+		}
+		if t.be != CPU {
+			panic(fmt.Sprintf("%s: operand on %s given to the cpu backend", op, t.be.Name()))
+		}
+		if t.dtype != ts[0].dtype {
+			panic(fmt.Sprintf("%s: mixed dtypes %s and %s", op, ts[0].dtype, t.dtype))
+		}
+	}
+}
+
+// parallelFor runs body over [0, n) split into contiguous chunks, one per
+// available core, when n is at least grain; otherwise in the caller.
+func parallelFor(n, grain int, body func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if workers > n/max(grain, 1) {
+		workers = n / max(grain, 1)
+	}
+	if workers <= 1 {
+		body(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// elementwiseGrain is the number of elements below which elementwise loops
+// stay on one core.
+const elementwiseGrain = 1 << 15
+
+// ---- Unary ----
+
+func (cpuBackend) Unary(op UnaryOp, x *Tensor) *Tensor {
+	checkCPU("unary "+op.String(), x)
+	out := newLike(x, x.shape)
+	switch d := x.data.(type) {
+	case []float32:
+		o := out.data.([]float32)
+		parallelFor(len(d), elementwiseGrain, func(lo, hi int) { unaryLoop(op, o[lo:hi], d[lo:hi]) })
+	case []float64:
+		o := out.data.([]float64)
+		parallelFor(len(d), elementwiseGrain, func(lo, hi int) { unaryLoop(op, o[lo:hi], d[lo:hi]) })
+	}
+	return out
+}
+
+func unaryLoop[T float](op UnaryOp, o, x []T) {
+	switch op {
+	case Neg:
+		for i, v := range x {
+			o[i] = -v
+		}
+	case Exp:
+		for i, v := range x {
+			o[i] = T(math.Exp(float64(v)))
+		}
+	case Log:
+		for i, v := range x {
+			o[i] = T(math.Log(float64(v)))
+		}
+	case Sqrt:
+		for i, v := range x {
+			o[i] = T(math.Sqrt(float64(v)))
+		}
+	case Rsqrt:
+		for i, v := range x {
+			o[i] = T(1 / math.Sqrt(float64(v)))
+		}
+	case Tanh:
+		for i, v := range x {
+			o[i] = T(math.Tanh(float64(v)))
+		}
+	case Abs:
+		for i, v := range x {
+			o[i] = T(math.Abs(float64(v)))
+		}
+	case Sign:
+		for i, v := range x {
+			switch {
+			case v > 0:
+				o[i] = 1
+			case v < 0:
+				o[i] = -1
+			default:
+				o[i] = 0
+			}
+		}
+	default:
+		panic(fmt.Sprintf("unary: unknown op %d", op))
+	}
+}
+
+// ---- Binary ----
+
+func (cpuBackend) Scalar(op BinaryOp, x *Tensor, c float64) *Tensor {
+	checkCPU("scalar "+op.String(), x)
+	out := newLike(x, x.shape)
+	switch d := x.data.(type) {
+	case []float32:
+		o := out.data.([]float32)
+		cv := []float32{float32(c)}
+		parallelFor(len(d), elementwiseGrain, func(lo, hi int) { binaryRow(op, o[lo:hi], d[lo:hi], 1, cv, 0) })
+	case []float64:
+		o := out.data.([]float64)
+		cv := []float64{c}
+		parallelFor(len(d), elementwiseGrain, func(lo, hi int) { binaryRow(op, o[lo:hi], d[lo:hi], 1, cv, 0) })
+	}
+	return out
+}
+
+func (cpuBackend) Binary(op BinaryOp, x, y *Tensor) *Tensor {
+	checkCPU("binary "+op.String(), x, y)
+	s, err := BroadcastShapes(x.shape, y.shape)
+	if err != nil {
+		panic(fmt.Sprintf("binary %s: %v", op, err))
+	}
+	out := newLike(x, s)
+	switch d := x.data.(type) {
+	case []float32:
+		binaryND(op, out.data.([]float32), s, d, x.shape, y.data.([]float32), y.shape)
+	case []float64:
+		binaryND(op, out.data.([]float64), s, d, x.shape, y.data.([]float64), y.shape)
+	}
+	return out
+}
+
+func binaryND[T float](op BinaryOp, o []T, s Shape, x []T, xs Shape, y []T, ys Shape) {
+	if xs.Equal(ys) {
+		parallelFor(len(o), elementwiseGrain, func(lo, hi int) { binaryRow(op, o[lo:hi], x[lo:hi], 1, y[lo:hi], 1) })
+		return
+	}
+	it := newRowIter(s, broadcastStrides(xs, s), broadcastStrides(ys, s))
+	parallelFor(it.rows, max(1, elementwiseGrain/max(it.n, 1)), func(lo, hi int) {
+		offs := make([]int, 2)
+		for r := lo; r < hi; r++ {
+			it.offsets(r, offs)
+			binaryRow(op, o[r*it.n:(r+1)*it.n], x[offs[0]:], it.inner[0], y[offs[1]:], it.inner[1])
+		}
+	})
+}
+
+// binaryRow computes o[i] = x[i·sx] op y[i·sy] for i < len(o).
+func binaryRow[T float](op BinaryOp, o, x []T, sx int, y []T, sy int) {
+	n := len(o)
+	if sx == 1 && sy == 1 {
+		x, y = x[:n], y[:n]
+	}
+	switch op {
+	case Add:
+		for i := range o {
+			o[i] = x[i*sx] + y[i*sy]
+		}
+	case Sub:
+		for i := range o {
+			o[i] = x[i*sx] - y[i*sy]
+		}
+	case Mul:
+		for i := range o {
+			o[i] = x[i*sx] * y[i*sy]
+		}
+	case Div:
+		for i := range o {
+			o[i] = x[i*sx] / y[i*sy]
+		}
+	case Pow:
+		for i := range o {
+			o[i] = T(math.Pow(float64(x[i*sx]), float64(y[i*sy])))
+		}
+	case Maximum:
+		for i := range o {
+			a, b := x[i*sx], y[i*sy]
+			if a >= b || a != a {
+				o[i] = a
+			} else {
+				o[i] = b
+			}
+		}
+	case Minimum:
+		for i := range o {
+			a, b := x[i*sx], y[i*sy]
+			if a <= b || a != a {
+				o[i] = a
+			} else {
+				o[i] = b
+			}
+		}
+	case Greater:
+		for i := range o {
+			o[i] = bool01[T](x[i*sx] > y[i*sy])
+		}
+	case GreaterEqual:
+		for i := range o {
+			o[i] = bool01[T](x[i*sx] >= y[i*sy])
+		}
+	case Less:
+		for i := range o {
+			o[i] = bool01[T](x[i*sx] < y[i*sy])
+		}
+	case Equal:
+		for i := range o {
+			o[i] = bool01[T](x[i*sx] == y[i*sy])
+		}
+	default:
+		panic(fmt.Sprintf("binary: unknown op %d", op))
+	}
+}
+
+func bool01[T float](b bool) T {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (cpuBackend) Where(cond, x, y *Tensor) *Tensor {
+	checkCPU("where", cond, x, y)
+	s, err := BroadcastShapes(cond.shape, x.shape)
+	if err == nil {
+		s, err = BroadcastShapes(s, y.shape)
+	}
+	if err != nil {
+		panic(fmt.Sprintf("where: cond %v, x %v, y %v: %v", cond.shape, x.shape, y.shape, err))
+	}
+	out := newLike(x, s)
+	switch d := x.data.(type) {
+	case []float32:
+		whereND(out.data.([]float32), s, cond.data.([]float32), cond.shape, d, x.shape, y.data.([]float32), y.shape)
+	case []float64:
+		whereND(out.data.([]float64), s, cond.data.([]float64), cond.shape, d, x.shape, y.data.([]float64), y.shape)
+	}
+	return out
+}
+
+func whereND[T float](o []T, s Shape, c []T, cs Shape, x []T, xs Shape, y []T, ys Shape) {
+	it := newRowIter(s, broadcastStrides(cs, s), broadcastStrides(xs, s), broadcastStrides(ys, s))
+	offs := make([]int, 3)
+	for r := range it.rows {
+		it.offsets(r, offs)
+		sc, sx, sy := it.inner[0], it.inner[1], it.inner[2]
+		row := o[r*it.n : (r+1)*it.n]
+		for i := range row {
+			if c[offs[0]+i*sc] != 0 {
+				row[i] = x[offs[1]+i*sx]
+			} else {
+				row[i] = y[offs[2]+i*sy]
+			}
+		}
+	}
+}
+
+// rowIter walks the rows (all axes but the last) of a shape while tracking
+// the offset of each operand, given each operand's strides in that shape.
+type rowIter struct {
+	outer   Shape   // all axes but the last
+	strides [][]int // per operand, strides of the outer axes
+	inner   []int   // per operand, stride of the last axis
+	rows, n int     // number of rows, row length
+}
+
+func newRowIter(s Shape, strides ...[]int) *rowIter {
+	it := &rowIter{}
+	if len(s) == 0 {
+		it.rows, it.n = 1, 1
+		it.inner = make([]int, len(strides))
+		it.strides = make([][]int, len(strides))
+		return it
+	}
+	it.outer = s[:len(s)-1]
+	it.n = s[len(s)-1]
+	it.rows = it.outer.Numel()
+	for _, st := range strides {
+		it.strides = append(it.strides, st[:len(s)-1])
+		it.inner = append(it.inner, st[len(s)-1])
+	}
+	return it
+}
+
+// offsets writes the starting offset of row r for each operand into offs.
+func (it *rowIter) offsets(r int, offs []int) {
+	for k := range offs {
+		offs[k] = 0
+	}
+	for ax := len(it.outer) - 1; ax >= 0; ax-- {
+		i := r % it.outer[ax]
+		r /= it.outer[ax]
+		for k, st := range it.strides {
+			offs[k] += i * st[ax]
+		}
+	}
+}
+
+// ---- Reductions ----
+
+func (cpuBackend) Reduce(op ReduceOp, x *Tensor, axes []int) *Tensor {
+	checkCPU("reduce "+op.String(), x)
+	os := ReducedShape(x.shape, axes)
+	out := newLike(x, os)
+	switch d := x.data.(type) {
+	case []float32:
+		reduceND(op, out.data.([]float32), os, d, x.shape)
+	case []float64:
+		reduceND(op, out.data.([]float64), os, d, x.shape)
+	}
+	return out
+}
+
+// reduceND reduces x (shape xs) into o (shape os, xs with reduced axes set to
+// 1). Sums accumulate in float64.
+func reduceND[T float](op ReduceOp, o []T, os Shape, x []T, xs Shape) {
+	if len(x) == 0 {
+		return
+	}
+	// Fast path: the reduced axes are a trailing block, so each output
+	// element reduces one contiguous run of x.
+	tail := 1
+	k := len(xs)
+	for k > 0 && os[k-1] == 1 {
+		k--
+		tail *= xs[k]
+	}
+	if Shape(os[:k]).Equal(xs[:k]) {
+		parallelFor(len(o), max(1, elementwiseGrain/max(tail, 1)), func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				o[i] = reduceRun(op, x[i*tail:(i+1)*tail])
+			}
+		})
+		return
+	}
+	acc := make([]float64, len(o))
+	ost := broadcastStrides(os, xs)
+	for i := range acc {
+		switch op {
+		case Max:
+			acc[i] = math.Inf(-1)
+		case Min:
+			acc[i] = math.Inf(1)
+		}
+	}
+	it := newRowIter(xs, xs.Strides(), ost)
+	offs := make([]int, 2)
+	for r := range it.rows {
+		it.offsets(r, offs)
+		row := x[offs[0] : offs[0]+it.n]
+		so := it.inner[1]
+		a := acc[offs[1]:]
+		for i, v := range row {
+			f := float64(v)
+			j := i * so
+			switch op {
+			case Sum:
+				a[j] += f
+			case Max:
+				if f > a[j] || f != f {
+					a[j] = f
+				}
+			case Min:
+				if f < a[j] || f != f {
+					a[j] = f
+				}
+			}
+		}
+	}
+	for i, v := range acc {
+		o[i] = T(v)
+	}
+}
+
+func reduceRun[T float](op ReduceOp, x []T) T {
+	switch op {
+	case Sum:
+		var s float64
+		for _, v := range x {
+			s += float64(v)
+		}
+		return T(s)
+	case Max:
+		m := x[0]
+		for _, v := range x {
+			if v > m || v != v {
+				m = v
+			}
+		}
+		return m
+	case Min:
+		m := x[0]
+		for _, v := range x {
+			if v < m || v != v {
+				m = v
+			}
+		}
+		return m
+	}
+	panic(fmt.Sprintf("reduce: unknown op %d", op))
+}

@@ -1,0 +1,238 @@
+package tensor
+
+import "fmt"
+
+// stridedCopy copies the elements of an array of shape s: element idx is read
+// from src[sbase + Σ idx·sst] and written to dst[dbase + Σ idx·dst]. All
+// movement primitives are this loop with different strides.
+func stridedCopy[T float](s Shape, dst []T, dbase int, dstr []int, src []T, sbase int, sstr []int) {
+	if s.Numel() == 0 {
+		return
+	}
+	it := newRowIter(s, dstr, sstr)
+	offs := make([]int, 2)
+	for r := range it.rows {
+		it.offsets(r, offs)
+		d, sd := dbase+offs[0], sbase+offs[1]
+		di, si := it.inner[0], it.inner[1]
+		if di == 1 && si == 1 {
+			copy(dst[d:d+it.n], src[sd:sd+it.n])
+			continue
+		}
+		for i := range it.n {
+			dst[d+i*di] = src[sd+i*si]
+		}
+	}
+}
+
+// copyTo dispatches stridedCopy on the dtype of x.
+func copyTo(s Shape, dst *Tensor, dbase int, dstr []int, src *Tensor, sbase int, sstr []int) {
+	switch d := dst.data.(type) {
+	case []float32:
+		stridedCopy(s, d, dbase, dstr, src.data.([]float32), sbase, sstr)
+	case []float64:
+		stridedCopy(s, d, dbase, dstr, src.data.([]float64), sbase, sstr)
+	}
+}
+
+func (cpuBackend) Expand(x *Tensor, s Shape) *Tensor {
+	checkCPU("expand", x)
+	b, err := BroadcastShapes(x.shape, s)
+	if err != nil || !b.Equal(s) {
+		panic(fmt.Sprintf("expand: cannot broadcast %v to %v", x.shape, s))
+	}
+	out := newLike(x, s)
+	copyTo(s, out, 0, s.Strides(), x, 0, broadcastStrides(x.shape, s))
+	return out
+}
+
+func (cpuBackend) Permute(x *Tensor, perm []int) *Tensor {
+	checkCPU("permute", x)
+	if len(perm) != x.Rank() {
+		panic(fmt.Sprintf("permute: perm %v for shape %v", perm, x.shape))
+	}
+	xs := x.shape.Strides()
+	s := make(Shape, len(perm))
+	st := make([]int, len(perm))
+	seen := make([]bool, len(perm))
+	for i, p := range perm {
+		if p < 0 || p >= len(perm) || seen[p] {
+			panic(fmt.Sprintf("permute: %v is not a permutation of %d axes", perm, len(perm)))
+		}
+		seen[p] = true
+		s[i], st[i] = x.shape[p], xs[p]
+	}
+	out := newLike(x, s)
+	copyTo(s, out, 0, s.Strides(), x, 0, st)
+	return out
+}
+
+// checkBox panics unless 0 ≤ start ≤ end ≤ shape on every axis.
+func checkBox(op string, s Shape, start, end []int) Shape {
+	if len(start) != len(s) || len(end) != len(s) {
+		panic(fmt.Sprintf("%s: start %v, end %v for shape %v", op, start, end, s))
+	}
+	out := make(Shape, len(s))
+	for i := range s {
+		if start[i] < 0 || end[i] > s[i] || start[i] > end[i] {
+			panic(fmt.Sprintf("%s: range [%v, %v) outside shape %v", op, start, end, s))
+		}
+		out[i] = end[i] - start[i]
+	}
+	return out
+}
+
+func offsetOf(start, strides []int) int {
+	o := 0
+	for i, v := range start {
+		o += v * strides[i]
+	}
+	return o
+}
+
+func (cpuBackend) Slice(x *Tensor, start, end []int) *Tensor {
+	checkCPU("slice", x)
+	s := checkBox("slice", x.shape, start, end)
+	out := newLike(x, s)
+	xs := x.shape.Strides()
+	copyTo(s, out, 0, s.Strides(), x, offsetOf(start, xs), xs)
+	return out
+}
+
+func (cpuBackend) Pad(x *Tensor, before, after []int) *Tensor {
+	checkCPU("pad", x)
+	if len(before) != x.Rank() || len(after) != x.Rank() {
+		panic(fmt.Sprintf("pad: before %v, after %v for shape %v", before, after, x.shape))
+	}
+	s := make(Shape, x.Rank())
+	for i := range s {
+		if before[i] < 0 || after[i] < 0 {
+			panic(fmt.Sprintf("pad: negative padding %v, %v", before, after))
+		}
+		s[i] = before[i] + x.shape[i] + after[i]
+	}
+	out := newLike(x, s)
+	os := s.Strides()
+	copyTo(x.shape, out, offsetOf(before, os), os, x, 0, x.shape.Strides())
+	return out
+}
+
+func (cpuBackend) Concat(axis int, xs []*Tensor) *Tensor {
+	if len(xs) == 0 {
+		panic("concat: no tensors")
+	}
+	checkCPU("concat", xs...)
+	axis = NormAxis("concat", axis, xs[0].Rank())
+	s := xs[0].shape.Clone()
+	s[axis] = 0
+	for _, x := range xs {
+		if x.Rank() != len(s) {
+			panic(fmt.Sprintf("concat: shapes %v and %v", xs[0].shape, x.shape))
+		}
+		for i := range s {
+			if i != axis && x.shape[i] != s[i] {
+				panic(fmt.Sprintf("concat: shapes %v and %v differ off axis %d", xs[0].shape, x.shape, axis))
+			}
+		}
+		s[axis] += x.shape[axis]
+	}
+	out := newLike(xs[0], s)
+	os := s.Strides()
+	at := 0
+	for _, x := range xs {
+		copyTo(x.shape, out, at*os[axis], os, x, 0, x.shape.Strides())
+		at += x.shape[axis]
+	}
+	return out
+}
+
+// reflect maps a padded coordinate k (may be negative or ≥ n) to the input
+// coordinate it mirrors, without repeating the edge.
+func reflect(k, n int) int {
+	if k < 0 {
+		return -k
+	}
+	if k >= n {
+		return 2*(n-1) - k
+	}
+	return k
+}
+
+func checkReflect(op string, s Shape, p Pad2d) (h, w int) {
+	if len(s) < 2 {
+		panic(fmt.Sprintf("%s: shape %v has fewer than 2 axes", op, s))
+	}
+	h, w = s[len(s)-2], s[len(s)-1]
+	if p.Left < 0 || p.Right < 0 || p.Top < 0 || p.Bottom < 0 {
+		panic(fmt.Sprintf("%s: negative padding %+v", op, p))
+	}
+	return h, w
+}
+
+func (cpuBackend) ReflectPad2d(x *Tensor, p Pad2d) *Tensor {
+	checkCPU("reflect_pad2d", x)
+	h, w := checkReflect("reflect_pad2d", x.shape, p)
+	if p.Left >= w || p.Right >= w || p.Top >= h || p.Bottom >= h {
+		panic(fmt.Sprintf("reflect_pad2d: padding %+v must be smaller than the input %v", p, x.shape))
+	}
+	s := x.shape.Clone()
+	s[len(s)-2] += p.Top + p.Bottom
+	s[len(s)-1] += p.Left + p.Right
+	out := newLike(x, s)
+	switch d := x.data.(type) {
+	case []float32:
+		reflectPad(out.data.([]float32), d, h, w, p, false)
+	case []float64:
+		reflectPad(out.data.([]float64), d, h, w, p, false)
+	}
+	return out
+}
+
+func (cpuBackend) ReflectPad2dAdjoint(g *Tensor, p Pad2d) *Tensor {
+	checkCPU("reflect_pad2d_adjoint", g)
+	ph, pw := checkReflect("reflect_pad2d_adjoint", g.shape, p)
+	s := g.shape.Clone()
+	h, w := ph-p.Top-p.Bottom, pw-p.Left-p.Right
+	if p.Left >= w || p.Right >= w || p.Top >= h || p.Bottom >= h {
+		panic(fmt.Sprintf("reflect_pad2d_adjoint: padding %+v too large for padded shape %v", p, g.shape))
+	}
+	s[len(s)-2], s[len(s)-1] = h, w
+	out := newLike(g, s)
+	switch d := g.data.(type) {
+	case []float32:
+		reflectPad(d, out.data.([]float32), h, w, p, true)
+	case []float64:
+		reflectPad(d, out.data.([]float64), h, w, p, true)
+	}
+	return out
+}
+
+// reflectPad moves data between padded planes pad (h+t+b, w+l+r) and input
+// planes x (h, w): forward copies x into pad; adjoint adds pad into x.
+func reflectPad[T float](pad, x []T, h, w int, p Pad2d, adjoint bool) {
+	ph, pw := h+p.Top+p.Bottom, w+p.Left+p.Right
+	planes := len(x) / (h * w)
+	cols := make([]int, pw)
+	for j := range cols {
+		cols[j] = reflect(j-p.Left, w)
+	}
+	parallelFor(planes, max(1, elementwiseGrain/(ph*pw)), func(lo, hi int) {
+		for pl := lo; pl < hi; pl++ {
+			xp := x[pl*h*w : (pl+1)*h*w]
+			pp := pad[pl*ph*pw : (pl+1)*ph*pw]
+			for i := range ph {
+				xrow := xp[reflect(i-p.Top, h)*w:][:w]
+				prow := pp[i*pw:][:pw]
+				if adjoint {
+					for j, c := range cols {
+						xrow[c] += prow[j]
+					}
+				} else {
+					for j, c := range cols {
+						prow[j] = xrow[c]
+					}
+				}
+			}
+		}
+	})
+}
