@@ -1,0 +1,79 @@
+package cyclegan
+
+import (
+	"github.com/camcycle/camcycle/autograd"
+	"github.com/camcycle/camcycle/layers"
+)
+
+// Network is a generator or discriminator: a Sequential stored under the
+// state-dict prefix "model", as in pytorch-CycleGAN-and-pix2pix.
+type Network struct {
+	Model *layers.Sequential
+}
+
+// Forward applies the network.
+func (n *Network) Forward(x *autograd.Var) *autograd.Var { return n.Model.Forward(x) }
+
+// Params returns the parameters named as PyTorch's state dict ("model.1.weight").
+func (n *Network) Params() []layers.NamedParam { return layers.Prefixed("model", n.Model) }
+
+func (n *Network) String() string { return n.Model.String() }
+
+// NewResnetGenerator returns ResnetGenerator(3, 3, ngf, norm=instance,
+// use_dropout=False, n_blocks): layer indices as in SPEC §1 — 0–9 the
+// stem and two downsamplings, 10…9+n_blocks the residual blocks, then two
+// upsamplings, the output convolution (index 13+n_blocks+3) and Tanh.
+func NewResnetGenerator(in layers.Init, ngf, nBlocks int) *Network {
+	s := []layers.Module{
+		&layers.ReflectionPad2d{P: 3},
+		layers.NewConv2d(in, 3, ngf, 7, 1, 0),
+		layers.NewInstanceNorm2d(),
+		layers.ReLU{},
+	}
+	for i := range 2 {
+		mult := 1 << i
+		s = append(s,
+			layers.NewConv2d(in, ngf*mult, ngf*mult*2, 3, 2, 1),
+			layers.NewInstanceNorm2d(),
+			layers.ReLU{})
+	}
+	for range nBlocks {
+		s = append(s, layers.NewResnetBlock(in, ngf*4))
+	}
+	for i := range 2 {
+		mult := 1 << (2 - i)
+		s = append(s,
+			layers.NewConvTranspose2d(in, ngf*mult, ngf*mult/2, 3, 2, 1, 1),
+			layers.NewInstanceNorm2d(),
+			layers.ReLU{})
+	}
+	s = append(s,
+		&layers.ReflectionPad2d{P: 3},
+		layers.NewConv2d(in, ngf, 3, 7, 1, 0),
+		layers.Tanh{})
+	return &Network{Model: layers.NewSequential(s...)}
+}
+
+// FirstBlock is the Sequential index of a generator's first residual block;
+// block b (0-based) is at FirstBlock + b.
+const FirstBlock = 10
+
+// NewNLayerDiscriminator returns the PatchGAN NLayerDiscriminator(3, ndf,
+// nLayers, norm=instance): convolutions of kernel 4 with bias, LeakyReLU(0.2),
+// instance norm on all but the first and last convolution.
+func NewNLayerDiscriminator(in layers.Init, ndf, nLayers int) *Network {
+	lrelu := layers.LeakyReLU{Alpha: 0.2}
+	s := []layers.Module{layers.NewConv2d(in, 3, ndf, 4, 2, 1), lrelu}
+	mult := 1
+	for n := 1; n < nLayers; n++ {
+		prev := mult
+		mult = min(1<<n, 8)
+		s = append(s, layers.NewConv2d(in, ndf*prev, ndf*mult, 4, 2, 1), layers.NewInstanceNorm2d(), lrelu)
+	}
+	prev := mult
+	mult = min(1<<nLayers, 8)
+	s = append(s,
+		layers.NewConv2d(in, ndf*prev, ndf*mult, 4, 1, 1), layers.NewInstanceNorm2d(), lrelu,
+		layers.NewConv2d(in, ndf*mult, 1, 4, 1, 1))
+	return &Network{Model: layers.NewSequential(s...)}
+}

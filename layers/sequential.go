@@ -1,0 +1,131 @@
+package layers
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/camcycle/camcycle/ops"
+	"github.com/camcycle/camcycle/tensor"
+)
+
+// Sequential applies its layers in order. Layers are addressed by index, as
+// in torch.nn.Sequential: parameter names are "{index}.{name}", and GradCAM
+// names its target layers by index.
+type Sequential struct {
+	Layers []Module
+}
+
+// NewSequential returns a Sequential of the given layers.
+func NewSequential(layers ...Module) *Sequential { return &Sequential{Layers: layers} }
+
+// Forward applies every layer.
+func (s *Sequential) Forward(x *Var) *Var { return s.Range(x, 0, len(s.Layers)) }
+
+// Range applies layers from, …, to−1 to x: the part of the network between
+// two indices (GradCAM splits a generator at its target layers).
+func (s *Sequential) Range(x *Var, from, to int) *Var {
+	if from < 0 || to > len(s.Layers) || from > to {
+		panic(fmt.Sprintf("Sequential.Range: [%d, %d) outside %d layers", from, to, len(s.Layers)))
+	}
+	for _, l := range s.Layers[from:to] {
+		x = l.Forward(x)
+	}
+	return x
+}
+
+// Len returns the number of layers.
+func (s *Sequential) Len() int { return len(s.Layers) }
+
+func (s *Sequential) Params() []NamedParam {
+	var out []NamedParam
+	for i, l := range s.Layers {
+		for _, p := range l.Params() {
+			out = append(out, NamedParam{fmt.Sprintf("%d.%s", i, p.Name), p.Var})
+		}
+	}
+	return out
+}
+
+// String prints the layers one per line with their indices, as PyTorch
+// prints a Sequential.
+func (s *Sequential) String() string {
+	var b strings.Builder
+	b.WriteString("Sequential(\n")
+	for i, l := range s.Layers {
+		desc := fmt.Sprint(l)
+		desc = strings.ReplaceAll(desc, "\n", "\n  ")
+		fmt.Fprintf(&b, "  (%d): %s\n", i, desc)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// ResnetBlock is x + ConvBlock(x) with ConvBlock = [ReflectionPad2d(1),
+// Conv2d(c→c, 3), InstanceNorm2d, ReLU, ReflectionPad2d(1), Conv2d(c→c, 3),
+// InstanceNorm2d], as pytorch-CycleGAN-and-pix2pix's ResnetBlock (no
+// dropout). Its parameters are named conv_block.1.* and conv_block.5.*.
+type ResnetBlock struct {
+	ConvBlock *Sequential
+}
+
+// NewResnetBlock returns a residual block of dim channels.
+func NewResnetBlock(in Init, dim int) *ResnetBlock {
+	return &ResnetBlock{ConvBlock: NewSequential(
+		&ReflectionPad2d{P: 1},
+		NewConv2d(in, dim, dim, 3, 1, 0),
+		NewInstanceNorm2d(),
+		ReLU{},
+		&ReflectionPad2d{P: 1},
+		NewConv2d(in, dim, dim, 3, 1, 0),
+		NewInstanceNorm2d(),
+	)}
+}
+
+// Forward: x (N, C, H, W) → x + ConvBlock(x), same shape.
+func (r *ResnetBlock) Forward(x *Var) *Var { return ops.Add(x, r.ConvBlock.Forward(x)) }
+
+func (r *ResnetBlock) Params() []NamedParam { return Prefixed("conv_block", r.ConvBlock) }
+
+func (r *ResnetBlock) String() string {
+	return "ResnetBlock(\n  (conv_block): " + strings.ReplaceAll(r.ConvBlock.String(), "\n", "\n  ") + "\n)"
+}
+
+// Prefixed returns m's parameters with "prefix." before each name.
+func Prefixed(prefix string, m Module) []NamedParam {
+	ps := m.Params()
+	for i := range ps {
+		ps[i].Name = prefix + "." + ps[i].Name
+	}
+	return ps
+}
+
+// Vars returns the parameter variables of m in order.
+func Vars(m Module) []*Var {
+	ps := m.Params()
+	vs := make([]*Var, len(ps))
+	for i, p := range ps {
+		vs[i] = p.Var
+	}
+	return vs
+}
+
+// CountParams returns the number of scalar parameters of m.
+func CountParams(m Module) int {
+	n := 0
+	for _, p := range m.Params() {
+		n += p.Var.Value.Numel()
+	}
+	return n
+}
+
+// MoveTo moves every parameter of m to backend b (and dtype dt), in place.
+func MoveTo(m Module, b tensor.Backend, dt tensor.DType) {
+	for _, p := range m.Params() {
+		v := p.Var.Value.To(b)
+		if v.DType() != dt {
+			v = b.Cast(v, dt)
+		}
+		p.Var.Value = v
+		p.Var.Grad = nil
+	}
+}
