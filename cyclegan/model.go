@@ -1,0 +1,262 @@
+package cyclegan
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/camcycle/camcycle/autograd"
+	"github.com/camcycle/camcycle/layers"
+	"github.com/camcycle/camcycle/ops"
+	"github.com/camcycle/camcycle/tensor"
+)
+
+type Var = autograd.Var
+
+// Options configure the model and its training iteration. DefaultOptions
+// gives SPEC §1–2 (pytorch-CycleGAN-and-pix2pix's defaults).
+type Options struct {
+	NGF, NDF int // generator and discriminator base widths (64, 64)
+	NBlocks  int // residual blocks in each generator (9)
+	NLayersD int // strided convolutions in each discriminator (3)
+
+	LambdaA        float64 // weight of the cycle loss A→B→A (10)
+	LambdaB        float64 // weight of the cycle loss B→A→B (10)
+	LambdaIdentity float64 // identity loss weight, relative to λ (0.5)
+
+	PoolSize int         // image pool size (50); 0 disables it
+	Adam     AdamOptions // both optimisers
+	DType    tensor.DType
+	Backend  tensor.Backend // nil means tensor.CPU
+}
+
+// DefaultOptions returns SPEC's configuration.
+func DefaultOptions() Options {
+	return Options{NGF: 64, NDF: 64, NBlocks: 9, NLayersD: 3,
+		LambdaA: 10, LambdaB: 10, LambdaIdentity: 0.5,
+		PoolSize: 50, Adam: DefaultAdam(), DType: tensor.Float32}
+}
+
+// Model is a CycleGAN: two generators, two discriminators, their optimisers
+// and image pools. Code names vs the paper (Zhu et al. 2017): G_A = G (A→B),
+// G_B = F (B→A), D_A = D_Y judges domain-B images, D_B = D_X judges domain-A
+// images.
+type Model struct {
+	Opts           Options
+	GA, GB, DA, DB *Network
+	OptG, OptD     *Adam
+	PoolA, PoolB   *ImagePool // generated A images for D_B, generated B images for D_A
+	// Rand draws the pools' choices; it is part of the saved state.
+	Rand *rand.Rand
+	// Extra, when set, adds a term to the generator loss (the attention
+	// loss of package gradcam); nil gives the standard network.
+	Extra GeneratorTerm
+}
+
+// GeneratorTerm is an extra term of the generator loss L_G, computed from
+// the iteration's own forward passes so that they are not repeated.
+type GeneratorTerm interface {
+	// CaptureLayers returns the generator layer indices whose outputs the
+	// iteration must keep in each Pass.
+	CaptureLayers() []int
+	// Loss returns the weighted scalar term, or nil when it contributes
+	// nothing. It may run the discriminators (they are frozen during the
+	// generator step) and may return a constant (logged, not trained).
+	Loss(it *Iteration) *Var
+}
+
+// Pass is one generator forward pass: its input, output and the outputs of
+// the captured layers (GeneratorTerm.CaptureLayers order).
+type Pass struct {
+	In, Out *Var
+	Acts    []*Var
+}
+
+// Iteration is what one training step computed before the generator
+// update, handed to a GeneratorTerm.
+type Iteration struct {
+	GA, GB, DA, DB *Network
+	RealA, RealB   *Var
+	FakeB          Pass // G_A(real_A)
+	RecA           Pass // G_B(fake_B)
+	FakeA          Pass // G_B(real_B)
+	RecB           Pass // G_A(fake_A)
+	PredFakeB      *Var // D_A(fake_B), as in the GAN loss
+	PredFakeA      *Var // D_B(fake_A)
+}
+
+// Losses are the weighted loss terms of one iteration as they enter the
+// sums, named as pytorch-CycleGAN-and-pix2pix logs them.
+type Losses struct {
+	GA, GB         float64 // MSE(D_A(fake_B), 1), MSE(D_B(fake_A), 1)
+	CycleA, CycleB float64 // λ_A·L1(rec_A, real_A), λ_B·L1(rec_B, real_B)
+	IdtA, IdtB     float64 // λ_B·λ_idt·L1(G_A(real_B), real_B), λ_A·λ_idt·L1(G_B(real_A), real_A)
+	DA, DB         float64 // 0.5·[MSE(D(real), 1) + MSE(D(pool(fake)), 0)]
+	Att            float64 // the extra term (0 without one)
+}
+
+// New returns a model with freshly initialised weights (N(0, 0.02²), zero
+// biases) drawn from a source seeded with seed, in the order G_A, G_B, D_A,
+// D_B.
+func New(o Options, seed uint64) *Model {
+	in := layers.Init{Rand: tensor.NewRand(seed), DType: o.DType}
+	m := &Model{
+		Opts:  o,
+		GA:    NewResnetGenerator(in, o.NGF, o.NBlocks),
+		GB:    NewResnetGenerator(in, o.NGF, o.NBlocks),
+		DA:    NewNLayerDiscriminator(in, o.NDF, o.NLayersD),
+		DB:    NewNLayerDiscriminator(in, o.NDF, o.NLayersD),
+		PoolA: NewImagePool(o.PoolSize),
+		PoolB: NewImagePool(o.PoolSize),
+		Rand:  tensor.NewRand(seed ^ 0x5eed),
+	}
+	if o.Backend != nil && o.Backend != tensor.CPU {
+		for _, n := range m.Nets() {
+			layers.MoveTo(n, o.Backend, o.DType)
+		}
+	}
+	m.OptG = NewAdam(append(m.GA.Params(), m.GB.Params()...), o.Adam)
+	m.OptD = NewAdam(append(m.DA.Params(), m.DB.Params()...), o.Adam)
+	return m
+}
+
+// Nets returns G_A, G_B, D_A, D_B.
+func (m *Model) Nets() []*Network { return []*Network{m.GA, m.GB, m.DA, m.DB} }
+
+// NetNames are the names of Nets in checkpoints ("latest_net_G_A").
+var NetNames = [4]string{"G_A", "G_B", "D_A", "D_B"}
+
+// backend returns the backend the model computes on.
+func (m *Model) backend() tensor.Backend {
+	if m.Opts.Backend == nil {
+		return tensor.CPU
+	}
+	return m.Opts.Backend
+}
+
+// run applies generator g to x, keeping the outputs of layers idx.
+func run(g *Network, x *Var, idx []int) Pass {
+	p := Pass{In: x}
+	at := 0
+	h := x
+	for _, i := range idx {
+		h = g.Model.Range(h, at, i+1)
+		p.Acts = append(p.Acts, h)
+		at = i + 1
+	}
+	p.Out = g.Model.Range(h, at, g.Model.Len())
+	return p
+}
+
+// Step runs one training iteration (SPEC §2) on a batch of real images
+// realA, realB (N, 3, H, W) in [-1, 1] with learning rate lr: the
+// generators' update, then the discriminators'. It returns the losses, or
+// an error, leaving every weight as it was, when a loss is not finite.
+func (m *Model) Step(realA, realB *tensor.Tensor, lr float64) (Losses, error) {
+	o := m.Opts
+	ra, rb := autograd.Const(realA), autograd.Const(realB)
+	var capture []int
+	if m.Extra != nil {
+		capture = m.Extra.CaptureLayers()
+	}
+
+	// 1. Translations and reconstructions.
+	it := &Iteration{GA: m.GA, GB: m.GB, DA: m.DA, DB: m.DB, RealA: ra, RealB: rb}
+	it.FakeB = run(m.GA, ra, capture)
+	it.RecA = run(m.GB, it.FakeB.Out, capture)
+	it.FakeA = run(m.GB, rb, capture)
+	it.RecB = run(m.GA, it.FakeA.Out, capture)
+
+	// 2. Generator step with the discriminators frozen: they record nothing
+	// and receive no gradient, but gradients flow through them to the
+	// generators.
+	dParams := append(layers.Vars(m.DA), layers.Vars(m.DB)...)
+	restore := autograd.SetRequiresGrad(dParams, false)
+	var l Losses
+	var terms []*Var
+	add := func(dst *float64, v *Var) {
+		*dst = v.Item()
+		terms = append(terms, v)
+	}
+	if o.LambdaIdentity > 0 {
+		idtA := m.GA.Forward(rb)
+		idtB := m.GB.Forward(ra)
+		add(&l.IdtA, ops.MulScalar(ops.L1Loss(idtA, rb), o.LambdaB*o.LambdaIdentity))
+		add(&l.IdtB, ops.MulScalar(ops.L1Loss(idtB, ra), o.LambdaA*o.LambdaIdentity))
+	}
+	it.PredFakeB = m.DA.Forward(it.FakeB.Out)
+	it.PredFakeA = m.DB.Forward(it.FakeA.Out)
+	add(&l.GA, ops.MSELoss(it.PredFakeB, ops.Full(it.PredFakeB, 1)))
+	add(&l.GB, ops.MSELoss(it.PredFakeA, ops.Full(it.PredFakeA, 1)))
+	add(&l.CycleA, ops.MulScalar(ops.L1Loss(it.RecA.Out, ra), o.LambdaA))
+	add(&l.CycleB, ops.MulScalar(ops.L1Loss(it.RecB.Out, rb), o.LambdaB))
+	if m.Extra != nil {
+		if att := m.Extra.Loss(it); att != nil {
+			add(&l.Att, att)
+		}
+	}
+	lossG := terms[0]
+	for _, t := range terms[1:] {
+		lossG = ops.Add(lossG, t)
+	}
+	if err := finite("generator", lossG.Item()); err != nil {
+		restore()
+		return l, err
+	}
+	gParams := m.OptG.Params
+	gradsG := gradients(lossG, gParams)
+	restore()
+
+	// 3. Discriminator step on real images and pooled, detached fakes.
+	fakeB := m.PoolB.Query(it.FakeB.Out.Value, m.Rand)
+	fakeA := m.PoolA.Query(it.FakeA.Out.Value, m.Rand)
+	lossDA := m.discriminatorLoss(m.DA, rb, autograd.Const(fakeB))
+	lossDB := m.discriminatorLoss(m.DB, ra, autograd.Const(fakeA))
+	l.DA, l.DB = lossDA.Item(), lossDB.Item()
+	if err := finite("discriminator", l.DA+l.DB); err != nil {
+		return l, err
+	}
+	gradsD := gradients(ops.Add(lossDA, lossDB), m.OptD.Params)
+
+	m.OptG.Update(gradsG, lr)
+	m.OptD.Update(gradsD, lr)
+	return l, nil
+}
+
+// discriminatorLoss is 0.5·[MSE(D(real), 1) + MSE(D(fake), 0)].
+func (m *Model) discriminatorLoss(d *Network, real, fake *Var) *Var {
+	pr := d.Forward(real)
+	pf := d.Forward(fake)
+	return ops.MulScalar(ops.Add(ops.MSELoss(pr, ops.Full(pr, 1)), ops.MSELoss(pf, ops.Full(pf, 0))), 0.5)
+}
+
+// gradients returns d loss / d p for each parameter (nil where the loss
+// does not depend on it).
+func gradients(loss *Var, params []layers.NamedParam) []*tensor.Tensor {
+	vs := make([]*Var, len(params))
+	for i, p := range params {
+		vs[i] = p.Var
+	}
+	gs := autograd.Grad([]*Var{loss}, vs, nil, false)
+	out := make([]*tensor.Tensor, len(gs))
+	for i, g := range gs {
+		if g != nil {
+			out[i] = g.Value
+		}
+	}
+	return out
+}
+
+func finite(what string, v float64) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Errorf("the %s loss is %v: training stopped", what, v)
+	}
+	return nil
+}
+
+// Translate runs generator g on x without recording a graph.
+func Translate(g *Network, x *tensor.Tensor) *tensor.Tensor {
+	restore := autograd.SetRequiresGrad(layers.Vars(g), false)
+	defer restore()
+	return g.Forward(autograd.Const(x)).Value
+}
