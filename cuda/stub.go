@@ -1,0 +1,19 @@
+//go:build !cuda
+
+package cuda
+
+import (
+	"errors"
+
+	"github.com/camcycle/camcycle/tensor"
+)
+
+// ErrNotBuilt is returned by New in a program built without the cuda tag.
+var ErrNotBuilt = errors.New("this program was built without CUDA support (rebuild with -tags cuda on a machine with the CUDA toolkit)")
+
+// Available reports whether a CUDA device can be used: never without the
+// cuda build tag.
+func Available() bool { return false }
+
+// New returns the CUDA backend on device 0, or ErrNotBuilt.
+func New() (tensor.Backend, error) { return nil, ErrNotBuilt }
