@@ -61,7 +61,11 @@
 // the earliest chosen layer to the output) and the discriminator per map
 // set, four in all. At order 2 those sweeps record a graph, and the final
 // backward walks it again (roughly twice the sweep's cost). Deeper layers
-// have shorter tails: block 18 is cheaper than block 10.
+// have shorter tails: block 18 is cheaper than block 10. BenchmarkStep
+// times whole training iterations (ngf 8, 9 blocks, 64×64, float32, the CPU
+// reference convolutions, 2 cores): with block 18 an iteration took 1.10×
+// the standard one at order 2 (1.06× at order 1), with all nine blocks
+// 1.69× (1.16×), within the targets of 1.2× and 1.8×.
 //
 // # Names
 //

@@ -2,6 +2,7 @@ package gradcam_test
 
 import (
 	"fmt"
+	"image"
 	"math"
 
 	"github.com/camcycle/camcycle/autograd"
@@ -66,4 +67,24 @@ func ExampleNew() {
 	// attention(layers [10 14 15 18], weights [0.167 0.167 0.167 0.5], λ_att 1, both, detach false, order 2) <nil>
 	// attention(layers [10 14 15 18], weights [0.167 0.167 0.167 0.5], λ_att 1, both, detach false, order 1) <nil>
 	// gradcam: 4 weights for 2 layers [10 14]
+}
+
+// A picture of where a generator looks: the map of its last block for an
+// image, coloured with Jet, resized to the image and blended over it.
+func ExampleHeatmaps() {
+	in := layers.Init{Rand: tensor.NewRand(1), DType: tensor.Float32}
+	g := cyclegan.NewResnetGenerator(in, 4, 2)
+	d := cyclegan.NewNLayerDiscriminator(in, 4, 2)
+	x := tensor.RandUniform(tensor.NewRand(2), tensor.Float32, -1, 1, 1, 3, 32, 32)
+
+	maps, err := gradcam.Heatmaps(g.Model, d, x, []int{11})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	photo := image.NewRGBA(image.Rect(0, 0, 32, 32)) // the image as a picture
+	pic := gradcam.Overlay(photo, maps[0], 0.5)
+	fmt.Println(maps[0].Shape(), "→", pic.Bounds().Size())
+	// Output:
+	// (1, 8, 8) → (32,32)
 }
