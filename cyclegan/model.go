@@ -46,8 +46,10 @@ type Model struct {
 	GA, GB, DA, DB *Network
 	OptG, OptD     *Adam
 	PoolA, PoolB   *ImagePool // generated A images for D_B, generated B images for D_A
-	// Rand draws the pools' choices; it is part of the saved state.
+	// Rand draws the pools' choices from src; src is part of the saved
+	// state.
 	Rand *rand.Rand
+	src  *rand.PCG
 	// Extra, when set, adds a term to the generator loss (the attention
 	// loss of package gradcam); nil gives the standard network.
 	Extra GeneratorTerm
@@ -108,8 +110,9 @@ func New(o Options, seed uint64) *Model {
 		DB:    NewNLayerDiscriminator(in, o.NDF, o.NLayersD),
 		PoolA: NewImagePool(o.PoolSize),
 		PoolB: NewImagePool(o.PoolSize),
-		Rand:  tensor.NewRand(seed ^ 0x5eed),
+		src:   rand.NewPCG(seed, 0x5eed),
 	}
+	m.Rand = rand.New(m.src)
 	if o.Backend != nil && o.Backend != tensor.CPU {
 		for _, n := range m.Nets() {
 			layers.MoveTo(n, o.Backend, o.DType)
