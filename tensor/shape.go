@@ -92,13 +92,14 @@ func broadcastStrides(s, out Shape) []int {
 // NormAxis turns a possibly negative axis into its index in a rank-r shape,
 // panicking with op's name when it is out of range.
 func NormAxis(op string, axis, rank int) int {
-	if axis < 0 {
-		axis += rank
+	a := axis
+	if a < 0 {
+		a += rank
 	}
-	if axis < 0 || axis >= rank {
+	if a < 0 || a >= rank {
 		panic(fmt.Sprintf("%s: axis %d out of range for rank %d", op, axis, rank))
 	}
-	return axis
+	return a
 }
 
 // ReducedShape returns s with the given axes set to 1 (the keep-dims shape of
