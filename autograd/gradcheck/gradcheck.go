@@ -55,6 +55,7 @@ type point struct {
 	values   [][]float64 // the elements of each input (float64, row-major)
 	shapes   []tensor.Shape
 	constant []bool
+	names    []string // for error messages: "input 0", …
 }
 
 func newPoint(inputs []*tensor.Tensor, opts Options) (*point, error) {
@@ -69,6 +70,7 @@ func newPoint(inputs []*tensor.Tensor, opts Options) (*point, error) {
 		p.values = append(p.values, t.Values())
 		p.shapes = append(p.shapes, t.Shape().Clone())
 		p.constant = append(p.constant, i < len(opts.Constant) && opts.Constant[i])
+		p.names = append(p.names, fmt.Sprintf("input %d", i))
 	}
 	return p, nil
 }
@@ -123,7 +125,7 @@ func CheckGrad(f Func, inputs []*tensor.Tensor, opts Options) error {
 
 	// ⟨u, f(x)⟩, evaluated without recording a graph.
 	objective := func() float64 { return dot(uv, f(p.vars(true)).Value.Values()) }
-	return p.compare("gradient of ⟨u, f⟩", idx, analytic, objective, nil)
+	return p.compare("gradient of ⟨u, f⟩", idx, analytic, objective)
 }
 
 // CheckGradGrad checks the derivatives of the backward pass itself. With
@@ -172,6 +174,7 @@ func CheckGradGrad(f Func, inputs []*tensor.Tensor, opts Options) error {
 	p.values = append(p.values, v.Values())
 	p.shapes = append(p.shapes, y.Shape().Clone())
 	p.constant = append(p.constant, true) // v is not an argument of f
+	p.names = append(p.names, "v (the output gradient)")
 	phi := func() float64 {
 		in := p.vars(false)
 		ys := []*autograd.Var{f(in[:vIndex])}
@@ -184,13 +187,13 @@ func CheckGradGrad(f Func, inputs []*tensor.Tensor, opts Options) error {
 		}
 		return s
 	}
-	return p.compare("gradient of φ = Σ⟨w, Jᵀv⟩", append(idx, vIndex), analytic, phi, map[int]string{vIndex: "v (the output gradient)"})
+	return p.compare("gradient of φ = Σ⟨w, Jᵀv⟩", append(idx, vIndex), analytic, phi)
 }
 
 // compare checks analytic[k] (the gradient with respect to input idx[k];
 // nil means zero) element by element against central differences of
 // objective, perturbing p.values[idx[k]].
-func (p *point) compare(what string, idx []int, analytic []*autograd.Var, objective func() float64, names map[int]string) error {
+func (p *point) compare(what string, idx []int, analytic []*autograd.Var, objective func() float64) error {
 	h := p.opts.Eps
 	var errs []string
 	bad := 0
@@ -198,7 +201,7 @@ func (p *point) compare(what string, idx []int, analytic []*autograd.Var, object
 		var a []float64
 		if analytic[k] != nil {
 			if !analytic[k].Shape().Equal(p.shapes[i]) {
-				return fmt.Errorf("gradcheck: %s: gradient of input %d has shape %v, want %v", what, i, analytic[k].Shape(), p.shapes[i])
+				return fmt.Errorf("gradcheck: %s: the gradient of %s has shape %v, want %v", what, p.names[i], analytic[k].Shape(), p.shapes[i])
 			}
 			a = analytic[k].Value.Values()
 		}
@@ -218,12 +221,8 @@ func (p *point) compare(what string, idx []int, analytic []*autograd.Var, object
 			if diff := math.Abs(an - num); !(diff <= p.opts.Atol+p.opts.Rtol*math.Abs(num)) {
 				bad++
 				if len(errs) < p.opts.MaxReported {
-					name := names[i]
-					if name == "" {
-						name = fmt.Sprintf("input %d", i)
-					}
 					errs = append(errs, fmt.Sprintf("%s %v, element %v (flat %d): analytic %.10g, numeric %.10g (diff %.3g)",
-						name, p.shapes[i], unravel(e, p.shapes[i]), e, an, num, diff))
+						p.names[i], p.shapes[i], unravel(e, p.shapes[i]), e, an, num, diff))
 				}
 			}
 		}
