@@ -11,6 +11,7 @@ package ops_test
 // a case without a Go function or a golden file fails TestOps.
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"go/ast"
@@ -173,14 +174,12 @@ func loadTable(t *testing.T) []opCase {
 		t.Fatal(err)
 	}
 	var table struct {
+		About []string `json:"about"`
 		Cases []opCase `json:"cases"`
 	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&struct {
-		About []string `json:"about"`
-		Cases *[]opCase
-	}{Cases: &table.Cases}); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields() // a misspelt parameter must not pass silently as zero
+	if err := dec.Decode(&table); err != nil {
 		t.Fatalf("%s: %v", tablePath, err)
 	}
 	if len(table.Cases) == 0 {
