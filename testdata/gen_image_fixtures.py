@@ -16,8 +16,8 @@ are PIL's answers, for the Go code to match. All images are a few pixels.
   <name>.rgb.png           Image.open(...).convert('RGB') makes of each:
                            gray (L) as PNG and JPEG, gray+alpha (LA), RGBA with
                            transparent pixels, palette (P) with and without
-                           transparency, CMYK JPEG, RGB JPEG with full and
-                           with 4:2:0 chroma, BMP, TIFF
+                           transparency, CMYK JPEG, RGB JPEG with full,
+                           4:2:0 and 4:2:2 chroma, BMP, TIFF
   ramp.png, ramp.t2i.png   all 256 levels, and what ToTensor, Normalize and
                            tensor2im give back (tensor2im truncates: some
                            levels come back one lower)
@@ -78,6 +78,7 @@ def main():
     save_with_rgb(small.convert("CMYK"), "cmyk.jpg", quality=95)
     save_with_rgb(small, "rgb444.jpg", quality=90, subsampling=0)  # full-resolution colour
     save_with_rgb(smooth_card(48, 36), "rgb420.jpg", quality=90, subsampling=2)  # as most photos
+    save_with_rgb(smooth_card(17, 13), "rgb422.jpg", quality=90, subsampling=1)  # odd sizes
     save_with_rgb(small, "rgb.bmp")
     save_with_rgb(small, "rgb.tif")
 

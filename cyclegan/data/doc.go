@@ -5,7 +5,8 @@
 // Images follow pytorch-CycleGAN-and-pix2pix, which uses PIL and
 // torchvision:
 //
-//	read        ReadImage: JPEG, PNG, BMP or TIFF, converted to RGB as PIL's convert('RGB')
+//	read        ReadImage: JPEG, PNG, BMP or TIFF, converted to RGB as PIL's convert('RGB');
+//	            JPEG colour is upsampled and converted as libjpeg does (jpeg.go)
 //	resize      Resize: bicubic, Keys' a = −0.5 (golang.org/x/image/draw's
 //	            CatmullRom, which is PIL's BICUBIC), antialiased when shrinking
 //	crop, flip  a random CropSize window and a random horizontal flip (training only)

@@ -127,7 +127,10 @@ func toRGB(img image.Image) *image.RGBA {
 		out.Pix[i+0], out.Pix[i+1], out.Pix[i+2], out.Pix[i+3] = r, g, bl, 0xff
 	}
 	switch src := img.(type) {
-	case *image.YCbCr: // colour JPEG: the standard library's fast path
+	case *image.YCbCr: // colour JPEG
+		if rgb, ok := ycbcrToRGB(src); ok {
+			return rgb
+		}
 		draw.Draw(out, out.Bounds(), src, b.Min, draw.Src)
 	case *image.Gray:
 		for y := range b.Dy() {
