@@ -22,7 +22,9 @@
 // LoadPth imports PyTorch's own .pth files, in both the zip format of
 // torch ≥ 1.6 and the older "legacy" format of the published
 // pytorch-CycleGAN-and-pix2pix models, without Python: the pickle inside is
-// read by github.com/nlpodyssey/gopickle.
+// read by github.com/nlpodyssey/gopickle. LoadStateDict reads either kind of
+// file, telling them apart by content, and LoadNetwork loads one into a
+// network's parameters.
 //
 // Every file is written by WriteFileAtomic: into a temporary file in the
 // same folder, flushed to disk, then renamed over the old one. A crash or an

@@ -248,3 +248,30 @@ func TestLoadPthRejectsBadFiles(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// TestLoadNetwork reads both formats into a network, telling them apart by
+// content.
+func TestLoadNetwork(t *testing.T) {
+	e := readExpected(t)
+	st := filepath.Join(t.TempDir(), "net.pth") // a safetensors file, misleadingly named
+	from := newTinyGenerator(9, tensor.Float32)
+	if err := checkpoint.Save(st, checkpoint.StateDict(from.params()), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"../../testdata/pth/net_zip.pth", "../../testdata/pth/net_legacy.pth", st} {
+		g := newTinyGenerator(5, tensor.Float32)
+		if err := checkpoint.LoadNetwork(path, g.params()); err != nil {
+			t.Fatal(err)
+		}
+		want := e.Net["model.12.bias"].Values
+		if path == st {
+			want = from.params()[len(from.params())-1].Var.Value.Values()
+		}
+		if got := g.params()[len(g.params())-1].Var.Value.Values(); !slices.Equal(got, want) {
+			t.Errorf("%s: model.12.bias = %v, want %v", path, got, want)
+		}
+	}
+	if err := checkpoint.LoadNetwork(filepath.Join(t.TempDir(), "none.pth"), nil); err == nil || !strings.Contains(err.Error(), "none.pth") {
+		t.Errorf("missing file: %v", err)
+	}
+}

@@ -46,6 +46,8 @@ var formats = []format{
 // PIL's Image.open(path).convert('RGB') does: grayscale is copied to the
 // three channels, palettes are looked up, CMYK is converted, and alpha is
 // dropped (the stored colour is kept, not blended onto a background).
+// Colour JPEGs are converted as libjpeg converts them (see ycbcrToRGB), so
+// pixels agree with PIL's to a level or two.
 //
 // JPEG, PNG, BMP and TIFF files are read, whatever their name. Errors name
 // the file and say what is wrong: empty, truncated, corrupt, or another
