@@ -19,14 +19,14 @@ func StateDict(params []layers.NamedParam) []Named {
 	return out
 }
 
-// IgnoredSuffixes are state-dict entries that LoadParams skips: the running
+// ignoredSuffixes are state-dict entries that LoadParams skips: the running
 // statistics that InstanceNorm2d layers of old PyTorch versions stored
 // although CycleGAN's instance norm does not use them (pytorch-CycleGAN-and-
 // pix2pix deletes them on load too).
-var IgnoredSuffixes = []string{".running_mean", ".running_var", ".num_batches_tracked"}
+var ignoredSuffixes = []string{".running_mean", ".running_var", ".num_batches_tracked"}
 
 func ignored(name string) bool {
-	for _, s := range IgnoredSuffixes {
+	for _, s := range ignoredSuffixes {
 		if strings.HasSuffix(name, s) {
 			return true
 		}
@@ -39,9 +39,10 @@ func ignored(name string) bool {
 // and its gradient is cleared. source (the file name) is used in errors.
 //
 // Every name and shape is checked before anything changes: if a parameter
-// has no tensor, a tensor has no parameter (other than IgnoredSuffixes), or a
-// shape differs, LoadParams returns one error listing all of them and leaves
-// every parameter as it was.
+// has no tensor, a tensor has no parameter, or a shape differs, LoadParams
+// returns one error listing all of them and leaves every parameter as it
+// was. Entries ending in .running_mean, .running_var or
+// .num_batches_tracked (see ignoredSuffixes) are skipped.
 func LoadParams(params []layers.NamedParam, tensors map[string]*tensor.Tensor, source string) error {
 	var missing, unexpected, shapes []string
 	want := make(map[string]bool, len(params))

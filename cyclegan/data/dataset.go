@@ -93,8 +93,8 @@ func (o Options) check() error {
 	return nil
 }
 
-// Extensions are the file extensions Open lists (compared without case).
-var Extensions = []string{".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
+// imageExtensions are the file extensions Open lists (compared without case).
+var imageExtensions = []string{".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
 
 // Unaligned is the unaligned data set of CycleGAN: two unrelated lists of
 // images, domain A and domain B. It holds only the file names; images are
@@ -104,10 +104,11 @@ type Unaligned struct {
 	pathsA, pathsB []string
 }
 
-// Open lists the images of {Dataroot}/{Phase}A and {Phase}B: files with one
-// of the Extensions, in the folder or below it, sorted by path; names
-// starting with "." (hidden files, macOS "._" files) are skipped. It fails,
-// naming the folder, when one is missing or holds no image.
+// Open lists the images of {Dataroot}/{Phase}A and {Phase}B: files ending in
+// .jpg, .jpeg, .png, .bmp, .tif or .tiff (in any case), in the folder or
+// below it, sorted by path; names starting with "." (hidden files, macOS
+// "._" files) are skipped. It fails, naming the folder, when one is missing
+// or holds no image.
 func Open(o Options) (*Unaligned, error) {
 	if err := o.check(); err != nil {
 		return nil, err
@@ -147,7 +148,7 @@ func listImages(dir string, limit int) ([]string, error) {
 			}
 			return nil
 		}
-		if !d.IsDir() && slices.Contains(Extensions, strings.ToLower(filepath.Ext(path))) {
+		if !d.IsDir() && slices.Contains(imageExtensions, strings.ToLower(filepath.Ext(path))) {
 			paths = append(paths, path)
 		}
 		return nil
@@ -156,7 +157,7 @@ func listImages(dir string, limit int) ([]string, error) {
 		return nil, fmt.Errorf("data: listing %s: %w", dir, err)
 	}
 	if len(paths) == 0 {
-		return nil, fmt.Errorf("data: image folder %s holds no images (%s)", dir, strings.Join(Extensions, ", "))
+		return nil, fmt.Errorf("data: image folder %s holds no images (%s)", dir, strings.Join(imageExtensions, ", "))
 	}
 	slices.Sort(paths)
 	if limit > 0 && len(paths) > limit {
