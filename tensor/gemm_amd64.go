@@ -1,0 +1,56 @@
+//go:build amd64 && !purego
+
+package tensor
+
+import "golang.org/x/sys/cpu"
+
+// The assembly micro-kernels of gemm_amd64.s, for float32.
+
+// gemm6x64AVX512 computes a 6×64 tile of C, held in 24 of the 32 ZMM
+// registers (each 16 floats); see gemm_amd64.s for the register layout.
+//
+//go:noescape
+func gemm6x64AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+
+// gemm6x16AVX2 computes a 6×16 tile of C, held in 12 of the 16 YMM
+// registers (each 8 floats).
+//
+//go:noescape
+func gemm6x16AVX2(k int, a, b, c *float32, ldc int, accumulate bool)
+
+// asmKernels returns the assembly kernels the CPU (and OS) support, the
+// fastest first. golang.org/x/sys/cpu reads CPUID once at start-up.
+func asmKernels() []gemmKernel[float32] {
+	var ks []gemmKernel[float32]
+	if cpu.X86.HasAVX512F {
+		ks = append(ks, gemmKernel[float32]{name: "avx512_6x64", mr: 6, nr: 64, fn: kernelAVX512})
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		ks = append(ks, gemmKernel[float32]{name: "avx2_6x16", mr: 6, nr: 16, fn: kernelAVX2})
+	}
+	return ks
+}
+
+// checkTile panics unless the slices hold what a kernel of tile mr×nr
+// reads and writes; the assembly does no bounds checks of its own.
+func checkTile(k, mr, nr int, a, b, c []float32, ldc int) {
+	if len(a) < k*mr || len(b) < k*nr || len(c) < (mr-1)*ldc+nr || ldc < nr {
+		panic("gemm kernel: operands too short for the tile")
+	}
+}
+
+func kernelAVX512(k int, a, b, c []float32, ldc int, accumulate bool) {
+	checkTile(k, 6, 64, a, b, c, ldc)
+	if k == 0 {
+		a, b = make([]float32, 6), make([]float32, 64)
+	}
+	gemm6x64AVX512(k, &a[0], &b[0], &c[0], ldc, accumulate)
+}
+
+func kernelAVX2(k int, a, b, c []float32, ldc int, accumulate bool) {
+	checkTile(k, 6, 16, a, b, c, ldc)
+	if k == 0 {
+		a, b = make([]float32, 6), make([]float32, 16)
+	}
+	gemm6x16AVX2(k, &a[0], &b[0], &c[0], ldc, accumulate)
+}

@@ -1,0 +1,230 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Micro-kernels for gemm (gemm.go): C[0:mr, 0:nr] (+)= A panel · B panel.
+//
+// A panel: k columns of mr floats (a[p·mr + i] = A[i, p]).
+// B panel: k rows of nr floats    (b[p·nr + j] = B[p, j]).
+// C: row-major, row stride ldc floats.
+//
+// Each step p of the loop loads row p of the B panel into vector registers,
+// then for every row i broadcasts A[i, p] to all lanes of one register and
+// does one fused multiply-add per B vector:
+//
+//	C[i, 16v : 16v+16] += broadcast(A[i, p]) · B[p, 16v : 16v+16]
+//
+// The whole C tile stays in registers until the loop ends; then it is
+// stored (or added to C when accumulate is set).
+//
+// Arguments (both kernels):
+//	k+0(FP)           CX  steps
+//	a+8(FP)           AX  A panel, advances by mr·4 bytes a step
+//	b+16(FP)          BX  B panel, advances by nr·4 bytes a step
+//	c+24(FP)          DI  C tile, advances by one row when storing
+//	ldc+32(FP)        DX  row stride of C, turned into bytes
+//	accumulate+40(FP)     store (false) or add to C (true)
+
+// ---- AVX-512: 6×64 ----
+//
+// Register layout (each Z register holds 16 floats):
+//
+//	             columns 0–15  16–31  32–47  48–63
+//	C row 0        Z0     Z1     Z2     Z3
+//	C row 1        Z4     Z5     Z6     Z7
+//	  …
+//	C row 5        Z20    Z21    Z22    Z23
+//	B row p        Z24    Z25    Z26    Z27
+//	A[i, p]        Z28 (even rows), Z29 (odd rows), broadcast
+//
+// A step is 4 loads of B, 6 broadcasts of A and 24 FMAs (768 flops).
+
+// ROW512 does the 4 FMAs of row i: the broadcast of A[i, p] (at byte off of
+// AX) times the B row, into that row's four accumulators.
+#define ROW512(off, bc, c0, c1, c2, c3) \
+	VBROADCASTSS off(AX), bc; \
+	VFMADD231PS Z24, bc, c0; \
+	VFMADD231PS Z25, bc, c1; \
+	VFMADD231PS Z26, bc, c2; \
+	VFMADD231PS Z27, bc, c3
+
+#define STORE512(c0, c1, c2, c3) \
+	VMOVUPS c0, 0(DI); \
+	VMOVUPS c1, 64(DI); \
+	VMOVUPS c2, 128(DI); \
+	VMOVUPS c3, 192(DI); \
+	ADDQ DX, DI
+
+#define ADDSTORE512(c0, c1, c2, c3) \
+	VADDPS 0(DI), c0, c0; \
+	VADDPS 64(DI), c1, c1; \
+	VADDPS 128(DI), c2, c2; \
+	VADDPS 192(DI), c3, c3; \
+	STORE512(c0, c1, c2, c3)
+
+// func gemm6x64AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
+TEXT ·gemm6x64AVX512(SB), NOSPLIT, $0-41
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), DX
+	SHLQ $2, DX
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+	TESTQ CX, CX
+	JZ    store512
+
+loop512:
+	VMOVUPS 0(BX), Z24
+	VMOVUPS 64(BX), Z25
+	VMOVUPS 128(BX), Z26
+	VMOVUPS 192(BX), Z27
+	ROW512(0, Z28, Z0, Z1, Z2, Z3)
+	ROW512(4, Z29, Z4, Z5, Z6, Z7)
+	ROW512(8, Z28, Z8, Z9, Z10, Z11)
+	ROW512(12, Z29, Z12, Z13, Z14, Z15)
+	ROW512(16, Z28, Z16, Z17, Z18, Z19)
+	ROW512(20, Z29, Z20, Z21, Z22, Z23)
+	ADDQ $24, AX
+	ADDQ $256, BX
+	DECQ CX
+	JNZ  loop512
+
+store512:
+	MOVBLZX accumulate+40(FP), SI
+	TESTQ   SI, SI
+	JNZ     add512
+	STORE512(Z0, Z1, Z2, Z3)
+	STORE512(Z4, Z5, Z6, Z7)
+	STORE512(Z8, Z9, Z10, Z11)
+	STORE512(Z12, Z13, Z14, Z15)
+	STORE512(Z16, Z17, Z18, Z19)
+	STORE512(Z20, Z21, Z22, Z23)
+	VZEROUPPER
+	RET
+
+add512:
+	ADDSTORE512(Z0, Z1, Z2, Z3)
+	ADDSTORE512(Z4, Z5, Z6, Z7)
+	ADDSTORE512(Z8, Z9, Z10, Z11)
+	ADDSTORE512(Z12, Z13, Z14, Z15)
+	ADDSTORE512(Z16, Z17, Z18, Z19)
+	ADDSTORE512(Z20, Z21, Z22, Z23)
+	VZEROUPPER
+	RET
+
+// ---- AVX2 + FMA: 6×16 ----
+//
+// Register layout (each Y register holds 8 floats):
+//
+//	             columns 0–7  8–15
+//	C row 0        Y0     Y1
+//	C row 1        Y2     Y3
+//	  …
+//	C row 5        Y10    Y11
+//	B row p        Y12    Y13
+//	A[i, p]        Y14 (even rows), Y15 (odd rows), broadcast
+//
+// A step is 2 loads of B, 6 broadcasts of A and 12 FMAs (192 flops).
+
+#define ROW256(off, bc, c0, c1) \
+	VBROADCASTSS off(AX), bc; \
+	VFMADD231PS Y12, bc, c0; \
+	VFMADD231PS Y13, bc, c1
+
+#define STORE256(c0, c1) \
+	VMOVUPS c0, 0(DI); \
+	VMOVUPS c1, 32(DI); \
+	ADDQ DX, DI
+
+#define ADDSTORE256(c0, c1) \
+	VADDPS 0(DI), c0, c0; \
+	VADDPS 32(DI), c1, c1; \
+	STORE256(c0, c1)
+
+// func gemm6x16AVX2(k int, a, b, c *float32, ldc int, accumulate bool)
+TEXT ·gemm6x16AVX2(SB), NOSPLIT, $0-41
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), DX
+	SHLQ $2, DX
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	TESTQ CX, CX
+	JZ    store256
+
+loop256:
+	VMOVUPS 0(BX), Y12
+	VMOVUPS 32(BX), Y13
+	ROW256(0, Y14, Y0, Y1)
+	ROW256(4, Y15, Y2, Y3)
+	ROW256(8, Y14, Y4, Y5)
+	ROW256(12, Y15, Y6, Y7)
+	ROW256(16, Y14, Y8, Y9)
+	ROW256(20, Y15, Y10, Y11)
+	ADDQ $24, AX
+	ADDQ $64, BX
+	DECQ CX
+	JNZ  loop256
+
+store256:
+	MOVBLZX accumulate+40(FP), SI
+	TESTQ   SI, SI
+	JNZ     add256
+	STORE256(Y0, Y1)
+	STORE256(Y2, Y3)
+	STORE256(Y4, Y5)
+	STORE256(Y6, Y7)
+	STORE256(Y8, Y9)
+	STORE256(Y10, Y11)
+	VZEROUPPER
+	RET
+
+add256:
+	ADDSTORE256(Y0, Y1)
+	ADDSTORE256(Y2, Y3)
+	ADDSTORE256(Y4, Y5)
+	ADDSTORE256(Y6, Y7)
+	ADDSTORE256(Y8, Y9)
+	ADDSTORE256(Y10, Y11)
+	VZEROUPPER
+	RET

@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package tensor
+
+// asmKernels returns no kernels where there is no assembly: the portable
+// kernel does all the work.
+func asmKernels() []gemmKernel[float32] { return nil }
