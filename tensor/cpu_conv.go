@@ -1,14 +1,109 @@
 package tensor
 
-// The CPU backend's convolutions. For now these are the reference loops; the
-// fast paths (im2col + blocked GEMM, Winograd) replace them here.
+import "fmt"
 
-func (cpuBackend) Conv2d(x, w, b *Tensor, p ConvParams) *Tensor { return Conv2dRef(x, w, b, p) }
+// The CPU backend's convolutions: each primitive picks the fastest method
+// that fits the geometry.
+//
+//	Conv2d            3×3, stride 1, float32  → Winograd F(4×4, 3×3) (winograd.go)
+//	                  otherwise               → im2col GEMM (im2col.go)
+//	Conv2dInputGrad   stride 1, square kernel, padding ≤ K−1
+//	                    → the forward convolution of gy with the flipped,
+//	                      transposed kernel (so Winograd again for 3×3)
+//	                  otherwise               → GEMM, then col2im
+//	Conv2dWeightGrad  im2col GEMM
+//
+// The reference loops (cpu_conv_ref.go) define the results; the tests
+// compare every path with them.
+
+func (cpuBackend) Conv2d(x, w, b *Tensor, p ConvParams) *Tensor {
+	checkCPU("conv2d", x, w, b)
+	g := conv2dGeom("conv2d", x, w, p)
+	if b != nil && (b.Rank() != 1 || b.shape[0] != g.o) {
+		panic(fmt.Sprintf("conv2d: bias %v for weight %v", b.shape, w.shape))
+	}
+	y := newLike(x, Shape{g.n, g.o, g.oh, g.ow})
+	switch xd := x.data.(type) {
+	case []float32:
+		var bd []float32
+		if b != nil {
+			bd = b.Float32s()
+		}
+		conv2dFast(defaultKernel[float32](), g, xd, w.Float32s(), bd, y.Float32s())
+	case []float64:
+		var bd []float64
+		if b != nil {
+			bd = b.Float64s()
+		}
+		conv2dFast(defaultKernel[float64](), g, xd, w.Float64s(), bd, y.Float64s())
+	}
+	return y
+}
 
 func (cpuBackend) Conv2dInputGrad(gy, w *Tensor, p ConvParams, h, wd int) *Tensor {
-	return Conv2dInputGradRef(gy, w, p, h, wd)
+	checkCPU("conv2d_input_grad", gy, w)
+	g := inputGradGeom("conv2d_input_grad", gy, w, p, h, wd)
+	gx := newLike(gy, Shape{g.n, g.c, g.h, g.w})
+	switch d := gy.data.(type) {
+	case []float32:
+		conv2dInputGradFast(defaultKernel[float32](), g, d, w.Float32s(), gx.Float32s())
+	case []float64:
+		conv2dInputGradFast(defaultKernel[float64](), g, d, w.Float64s(), gx.Float64s())
+	}
+	return gx
 }
 
 func (cpuBackend) Conv2dWeightGrad(x, gy *Tensor, p ConvParams, kh, kw int) *Tensor {
-	return Conv2dWeightGradRef(x, gy, p, kh, kw)
+	checkCPU("conv2d_weight_grad", x, gy)
+	g := weightGradGeom("conv2d_weight_grad", x, gy, p, kh, kw)
+	gw := newLike(x, Shape{g.o, g.c, kh, kw})
+	switch d := x.data.(type) {
+	case []float32:
+		conv2dWeightGradGEMM(defaultKernel[float32](), g, d, gy.Float32s(), gw.Float32s())
+	case []float64:
+		conv2dWeightGradGEMM(defaultKernel[float64](), g, d, gy.Float64s(), gw.Float64s())
+	}
+	return gw
+}
+
+// conv2dFast computes y = conv(x, w) + b into y (zeroed), by Winograd when
+// it applies and by im2col GEMM otherwise.
+func conv2dFast[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
+	if winogradApplies[T](g) {
+		conv2dWinograd(kern, g, x, w, b, y)
+		return
+	}
+	conv2dGEMM(kern, g, x, w, b, y)
+}
+
+// conv2dInputGradFast computes gx = A_wᵀ gy into gx (zeroed).
+//
+// With stride 1, the input gradient is itself a correlation: output pixel
+// (i, j) took x[i−p+ki, j−p+kj], so
+//
+//	gx[c, h, v] = Σ_{o,ki,kj} gy[o, h+p−ki, v+p−kj] · w[o, c, ki, kj]
+//	            = Σ_{o,ki,kj} gy[o, h−p'+ki, v−p'+kj] · w'[c, o, ki, kj]
+//
+// with the kernel flipped and its channel axes swapped,
+// w'[c, o, ki, kj] = w[o, c, K−1−ki, K−1−kj], and padding p' = K−1−p, which
+// must not be negative.
+func conv2dInputGradFast[T float](kern gemmKernel[T], g convGeom, gy, w, gx []T) {
+	if g.stride != 1 || g.kh != g.kw || g.padding > g.kh-1 {
+		conv2dInputGradGEMM(kern, g, gy, w, gx)
+		return
+	}
+	k := g.kh
+	wf := make([]T, len(w))
+	for o := range g.o {
+		for c := range g.c {
+			src := w[(o*g.c+c)*k*k:][:k*k]
+			dst := wf[(c*g.o+o)*k*k:][:k*k]
+			for t := range k * k {
+				dst[k*k-1-t] = src[t]
+			}
+		}
+	}
+	flipped := convGeom{n: g.n, c: g.o, h: g.oh, w: g.ow, o: g.c, kh: k, kw: k,
+		oh: g.h, ow: g.w, stride: 1, padding: k - 1 - g.padding}
+	conv2dFast(kern, flipped, gy, wf, nil, gx)
 }

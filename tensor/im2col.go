@@ -1,0 +1,258 @@
+package tensor
+
+// Convolutions as matrix products (the "im2col" method). For one image x
+// (C, H, W), write col(x) for the matrix with one row per kernel tap
+// (c, ki, kj) and one column per output pixel (i, j):
+//
+//	col(x)[(c·KH + ki)·KW + kj, i·OW + j] = x[c, i·s − p + ki, j·s − p + kj]   (0 outside x)
+//
+// With the weights viewed as a matrix Wm (O × C·KH·KW), the three
+// convolution kernels are products:
+//
+//	forward       y  (O × OH·OW)     = Wm · col(x)
+//	weight grad   gw (O × C·KH·KW)  += gy · col(x)ᵀ        (summed over images)
+//	input grad    col(gx)            = Wmᵀ · gy, then col2im adds every
+//	              entry of col(gx) back onto the pixel of gx it came from
+//
+// col(x) has KH·KW times as many values as x, so it is never built: the
+// operands below read x directly while the GEMM packs its panels.
+
+// convWindow is the geometry of one image's col matrix: input planes of
+// h×w, output of oh×ow, kernel kh×kw, stride and padding (top/left).
+type convWindow struct {
+	c, h, w, kh, kw, oh, ow int
+	stride, padH, padW      int
+}
+
+func windowOf(g convGeom) convWindow {
+	return convWindow{c: g.c, h: g.h, w: g.w, kh: g.kh, kw: g.kw, oh: g.oh, ow: g.ow,
+		stride: g.stride, padH: g.padding, padW: g.padding}
+}
+
+// rows returns C·KH·KW, the number of rows of col(x).
+func (cw convWindow) rows() int { return cw.c * cw.kh * cw.kw }
+
+// validCols returns the range [lo, hi) of output columns j whose input
+// column j·s − padW + kj lies inside the image.
+func (cw convWindow) validCols(kj int) (lo, hi int) {
+	// j·s − padW + kj ≥ 0  ⇔  j ≥ ⌈(padW − kj)/s⌉
+	// j·s − padW + kj < w  ⇔  j ≤ ⌊(w − 1 + padW − kj)/s⌋
+	lo = max(0, ceilDiv(cw.padW-kj, cw.stride))
+	hi = min(cw.ow, floorDiv(cw.w-1+cw.padW-kj, cw.stride)+1)
+	return lo, max(lo, hi)
+}
+
+// clampRun clamps the range [lo, hi) to [0, n), keeping lo ≤ hi.
+func clampRun(lo, hi, n int) (int, int) {
+	lo = min(max(lo, 0), n)
+	return lo, min(max(hi, lo), n)
+}
+
+func floorDiv(a, b int) int {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+func ceilDiv(a, b int) int { return -floorDiv(-a, b) }
+
+// im2colB is col(x) as the right operand of a product: items are output
+// pixels, depth is kernel taps. Packing walks each panel's pixels one output
+// row at a time, so that for stride 1 every run is a copy of part of an
+// input row.
+type im2colB[T float] struct {
+	x  []T // one image, (C, H, W)
+	cw convWindow
+}
+
+func (op im2colB[T]) pack(dst []T, w, i0, i1, p0, p1 int) {
+	cw := op.cw
+	kc := p1 - p0
+	for q := i0; q < i1; q += w {
+		panel := dst[(q-i0)/w*kc*w:][:kc*w]
+		n := min(w, i1-q)
+		c, ki, kj := p0/(cw.kh*cw.kw), p0/cw.kw%cw.kh, p0%cw.kw
+		for p := range kc {
+			row := panel[p*w:][:w]
+			plane := op.x[c*cw.h*cw.w:][:cw.h*cw.w]
+			lo, hi := cw.validCols(kj)
+			// Pixels q … q+n−1 of the panel, one output row at a time.
+			for t := 0; t < n; {
+				i, j := (q+t)/cw.ow, (q+t)%cw.ow
+				run := min(n-t, cw.ow-j) // pixels left in this output row
+				seg := row[t : t+run]
+				hIn := i*cw.stride - cw.padH + ki
+				if hIn < 0 || hIn >= cw.h {
+					clear(seg)
+				} else {
+					// Output columns j+u for u in [uLo, uHi) read inside
+					// the input row; the others read padding.
+					src := plane[hIn*cw.w:][:cw.w]
+					uLo, uHi := clampRun(lo-j, hi-j, run)
+					clear(seg[:uLo])
+					clear(seg[uHi:])
+					v0 := (j+uLo)*cw.stride - cw.padW + kj
+					if cw.stride == 1 && uLo < uHi {
+						copy(seg[uLo:uHi], src[v0:])
+					} else {
+						for u := uLo; u < uHi; u++ {
+							seg[u] = src[v0+(u-uLo)*cw.stride]
+						}
+					}
+				}
+				t += run
+			}
+			clear(row[n:])
+			// Next tap.
+			if kj++; kj == cw.kw {
+				kj = 0
+				if ki++; ki == cw.kh {
+					ki = 0
+					c++
+				}
+			}
+		}
+	}
+}
+
+// im2colTB is col(x)ᵀ as the right operand: items are kernel taps, depth is
+// output pixels. Packing walks each tap's pixels along the output rows and
+// writes them down a panel column.
+type im2colTB[T float] struct {
+	x  []T
+	cw convWindow
+}
+
+func (op im2colTB[T]) pack(dst []T, w, i0, i1, p0, p1 int) {
+	cw := op.cw
+	kc := p1 - p0
+	for q := i0; q < i1; q += w {
+		panel := dst[(q-i0)/w*kc*w:][:kc*w]
+		for t := range w {
+			tap := q + t
+			if tap >= i1 {
+				for p := range kc {
+					panel[p*w+t] = 0
+				}
+				continue
+			}
+			c, ki, kj := tap/(cw.kh*cw.kw), tap/cw.kw%cw.kh, tap%cw.kw
+			plane := op.x[c*cw.h*cw.w:][:cw.h*cw.w]
+			lo, hi := cw.validCols(kj)
+			// Pixels p0 … p1−1, one output row at a time.
+			for p := p0; p < p1; {
+				i, j := p/cw.ow, p%cw.ow
+				run := min(p1-p, cw.ow-j)
+				out := panel[(p-p0)*w+t:]
+				hIn := i*cw.stride - cw.padH + ki
+				if hIn < 0 || hIn >= cw.h {
+					for u := range run {
+						out[u*w] = 0
+					}
+				} else {
+					src := plane[hIn*cw.w:][:cw.w]
+					uLo, uHi := clampRun(lo-j, hi-j, run)
+					for u := range uLo {
+						out[u*w] = 0
+					}
+					for u := uLo; u < uHi; u++ {
+						out[u*w] = src[(j+u)*cw.stride-cw.padW+kj]
+					}
+					for u := uHi; u < run; u++ {
+						out[u*w] = 0
+					}
+				}
+				p += run
+			}
+		}
+	}
+}
+
+// col2imAdd adds a block of col(gx) — rows are all taps, columns the output
+// pixels [j0, j0+n) with row stride ld — onto the image gx (C, H, W), the
+// adjoint of reading col(x). Channels are independent, so it runs in
+// parallel over c.
+func col2imAdd[T float](gx []T, cw convWindow, col []T, ld, j0, n int) {
+	taps := cw.kh * cw.kw
+	parallelFor(cw.c, max(1, elementwiseGrain/max(1, taps*n)), func(c0, c1 int) {
+		for c := c0; c < c1; c++ {
+			plane := gx[c*cw.h*cw.w:][:cw.h*cw.w]
+			for ki := range cw.kh {
+				for kj := range cw.kw {
+					row := col[((c*cw.kh+ki)*cw.kw+kj)*ld:][:n]
+					lo, hi := cw.validCols(kj)
+					for p := j0; p < j0+n; {
+						i, j := p/cw.ow, p%cw.ow
+						run := min(j0+n-p, cw.ow-j)
+						hIn := i*cw.stride - cw.padH + ki
+						if hIn >= 0 && hIn < cw.h {
+							dst := plane[hIn*cw.w:][:cw.w]
+							src := row[p-j0:][:run]
+							uLo, uHi := clampRun(lo-j, hi-j, run)
+							for u := uLo; u < uHi; u++ {
+								dst[(j+u)*cw.stride-cw.padW+kj] += src[u]
+							}
+						}
+						p += run
+					}
+				}
+			}
+		}
+	})
+}
+
+// conv2dGEMM is the forward convolution as Wm · col(x) for every image.
+func conv2dGEMM[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
+	cw := windowOf(g)
+	k, pix := cw.rows(), g.oh*g.ow
+	cfg := defaultGemmConfig(kern)
+	wm := packAll[T](strided[T]{w, k, 1}, kern.mr, g.o, k)
+	for n := range g.n {
+		xn := x[n*g.c*g.h*g.w:][:g.c*g.h*g.w]
+		yn := y[n*g.o*pix:][:g.o*pix]
+		if b != nil {
+			for o := range g.o {
+				row := yn[o*pix:][:pix]
+				for i := range row {
+					row[i] = b[o]
+				}
+			}
+		}
+		gemmPacked(cfg, wm, pix, operand[T](im2colB[T]{xn, cw}), yn, pix, b != nil)
+	}
+}
+
+// conv2dWeightGradGEMM is gw = Σₙ gyₙ · col(xₙ)ᵀ.
+func conv2dWeightGradGEMM[T float](kern gemmKernel[T], g convGeom, x, gy, gw []T) {
+	cw := windowOf(g)
+	k, pix := cw.rows(), g.oh*g.ow
+	cfg := defaultGemmConfig(kern)
+	for n := range g.n {
+		xn := x[n*g.c*g.h*g.w:][:g.c*g.h*g.w]
+		gyn := gy[n*g.o*pix:][:g.o*pix]
+		a := packAll[T](strided[T]{gyn, pix, 1}, kern.mr, g.o, pix)
+		gemmPacked(cfg, a, k, operand[T](im2colTB[T]{xn, cw}), gw, k, n > 0)
+	}
+}
+
+// conv2dInputGradGEMM is gx = col2im(Wmᵀ · gy), a block of output pixels
+// at a time so that the col block stays near 4 MiB.
+func conv2dInputGradGEMM[T float](kern gemmKernel[T], g convGeom, gy, w, gx []T) {
+	cw := windowOf(g)
+	k, pix := cw.rows(), g.oh*g.ow
+	cfg := defaultGemmConfig(kern)
+	wt := packAll[T](strided[T]{w, 1, k}, kern.mr, k, g.o)
+	block := min(pix, max(kern.nr, (1<<20)/k/kern.nr*kern.nr))
+	col := make([]T, k*block)
+	for n := range g.n {
+		gyn := gy[n*g.o*pix:][:g.o*pix]
+		gxn := gx[n*g.c*g.h*g.w:][:g.c*g.h*g.w]
+		for j0 := 0; j0 < pix; j0 += block {
+			nb := min(block, pix-j0)
+			gemmPacked(cfg, wt, nb, operand[T](strided[T]{gyn[j0:], 1, pix}), col, nb, false)
+			col2imAdd(gxn, cw, col, nb, j0, nb)
+		}
+	}
+}

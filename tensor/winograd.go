@@ -1,0 +1,302 @@
+package tensor
+
+// Winograd's minimal filtering F(4×4, 3×3) for 3×3, stride-1 convolutions
+// (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016).
+//
+// A 4×4 block of outputs needs a 6×6 tile d of the input. Computed
+// directly it costs 16·9 = 144 multiplications per channel pair; Winograd's
+// method computes it as
+//
+//	Y = Aᵀ [ (G g Gᵀ) ⊙ (Bᵀ d B) ] A
+//
+// where g is the 3×3 kernel, ⊙ multiplies elementwise, and
+//
+//	     ⎡4  0 −5  0  1  0⎤         ⎡ 1/4    0     0 ⎤        ⎡1  1  1  1  1  0⎤
+//	     ⎢0 −4 −4  1  1  0⎥         ⎢−1/6  −1/6  −1/6⎥   Aᵀ = ⎢0  1 −1  2 −2  0⎥
+//	Bᵀ = ⎢0  4 −4 −1  1  0⎥     G = ⎢−1/6   1/6  −1/6⎥        ⎢0  1  1  4  4  0⎥
+//	     ⎢0 −2 −1  2  1  0⎥         ⎢1/24  1/12   1/6⎥        ⎣0  1 −1  8 −8  1⎦
+//	     ⎢0  2 −1 −2  1  0⎥         ⎢1/24 −1/12   1/6⎥
+//	     ⎣0  4  0 −5  0  1⎦         ⎣  0     0     1 ⎦
+//
+// (polynomial interpolation at the points 0, ±1, ±2 and ∞). That is 36
+// multiplications per channel pair, 4× fewer, the transforms being cheap
+// additions shared by many channel pairs. Summing over input channels
+// commutes with Aᵀ·A, so with U = G g Gᵀ per (o, c) and V = Bᵀ d B per
+// (c, tile), each of the 36 positions ξ of the 6×6 tile is a matrix
+// product over channels:
+//
+//	M[ξ] (O × tiles) = U[ξ] (O × C) · V[ξ] (C × tiles)
+//
+// and Y = Aᵀ M A per (o, tile).
+//
+// The transforms are linear maps too. Flattening a 6×6 tile row by row into
+// a vector of 36, Bᵀ d B is the 36×36 matrix Bᵀ⊗Bᵀ (the Kronecker product:
+// entry ((i,j), (r,s)) is Bᵀ[i][r]·Bᵀ[j][s]) times d, and likewise
+// Aᵀ M A = (Aᵀ⊗Aᵀ) M (16×36) and G g Gᵀ = (G⊗G) g (36×9). Applied to all
+// tiles at once, each transform is one more matrix product: 36 rows times a
+// column per (channel, tile). Those products do 6–13× the arithmetic of
+// the factored transforms, but on the GEMM's vector micro-kernel instead of
+// scalar Go, which makes them several times faster. So a Winograd
+// convolution is five kinds of GEMM, all on the same kernel:
+//
+//	U (36 × O·C)         = (G⊗G)   · w           (9 × O·C)            weights
+//	V (36 × C·tiles)     = (Bᵀ⊗Bᵀ) · patches     (36 × C·tiles)       input
+//	M[ξ] (O × tiles)     = U[ξ]    · V[ξ]        for ξ = 0 … 35       products
+//	Y (16 × O·tiles)     = (Aᵀ⊗Aᵀ) · M           (36 × O·tiles)       output
+//
+// and the operands below arrange the items (columns) of U and V so that the
+// results land directly in the panel layout the products read.
+//
+// The price is rounding: the transforms multiply values by up to 8·8 and add
+// them with alternating signs, so float32 results differ from the direct sum
+// by a few units in the 4th–5th significant digit (the tests allow for it).
+// Float64 convolutions therefore keep the GEMM path.
+
+// The transform matrices of F(4×4, 3×3).
+func winogradMatrices() (bt, g, at [][]float64) {
+	bt = [][]float64{
+		{4, 0, -5, 0, 1, 0},
+		{0, -4, -4, 1, 1, 0},
+		{0, 4, -4, -1, 1, 0},
+		{0, -2, -1, 2, 1, 0},
+		{0, 2, -1, -2, 1, 0},
+		{0, 4, 0, -5, 0, 1},
+	}
+	g = [][]float64{
+		{1.0 / 4, 0, 0},
+		{-1.0 / 6, -1.0 / 6, -1.0 / 6},
+		{-1.0 / 6, 1.0 / 6, -1.0 / 6},
+		{1.0 / 24, 1.0 / 12, 1.0 / 6},
+		{1.0 / 24, -1.0 / 12, 1.0 / 6},
+		{0, 0, 1},
+	}
+	at = [][]float64{
+		{1, 1, 1, 1, 1, 0},
+		{0, 1, -1, 2, -2, 0},
+		{0, 1, 1, 4, 4, 0},
+		{0, 1, -1, 8, -8, 1},
+	}
+	return bt, g, at
+}
+
+// kron returns the Kronecker product P⊗P of an r×c matrix P with itself,
+// row-major (r² × c²): entry (i·r + j, k·c + l) is P[i][k]·P[j][l], so that
+// (P⊗P)·vec(X) = vec(P X Pᵀ) for X flattened row by row.
+func kron[T float](p [][]float64) []T {
+	r, c := len(p), len(p[0])
+	out := make([]T, r*r*c*c)
+	for i := range r {
+		for j := range r {
+			for k := range c {
+				for l := range c {
+					out[(i*r+j)*c*c+k*c+l] = T(p[i][k] * p[j][l])
+				}
+			}
+		}
+	}
+	return out
+}
+
+// winogradPlan holds the sizes of one Winograd convolution.
+type winogradPlan struct {
+	g       convGeom
+	th, tw  int // tiles down and across one image
+	tiles   int // th·tw
+	block   int // tiles per task, a multiple of nr
+	blocks  int // tasks per image
+	mr, nr  int // micro-kernel tile
+	oPad    int // O rounded up to a multiple of mr
+	uStride int // distance between the U[ξ] (oPad·C values each)
+	vStride int // distance between the V[ξ] (C·block values each)
+	mStride int // distance between the M[ξ] (oPad·block values each)
+}
+
+// winogradApplies reports whether the dispatch uses conv2dWinograd for g:
+// float32, 3×3, stride 1, and enough channels that the transforms pay for
+// themselves. (conv2dWinograd itself works for any 3×3 stride-1 g.)
+func winogradApplies[T float](g convGeom) bool {
+	var zero T
+	_, f32 := any(zero).(float32)
+	return f32 && g.kh == 3 && g.kw == 3 && g.stride == 1 && g.c >= 16 && g.o >= 16
+}
+
+// conv2dWinograd computes the 3×3 stride-1 convolution y = conv(x, w) + b by
+// F(4×4, 3×3): the weights are transformed once, then each task, a block
+// of tiles of one image, transforms its input tiles (V), runs the 36
+// products M[ξ] = U[ξ]·V[ξ], and transforms M into outputs.
+func conv2dWinograd[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
+	pl := winogradPlan{g: g, th: (g.oh + 3) / 4, tw: (g.ow + 3) / 4, mr: kern.mr, nr: kern.nr}
+	pl.tiles = pl.th * pl.tw
+	// About 64 tiles per task: enough columns to reuse each U panel.
+	pl.block = max(1, min(64, pl.tiles)/kern.nr) * kern.nr
+	pl.blocks = (pl.tiles + pl.block - 1) / pl.block
+	pl.oPad = (g.o + kern.mr - 1) / kern.mr * kern.mr
+	// The 36 matrices of U, V and M are apart by one cache line more than
+	// their size: the products and transforms touch all 36 at once, and
+	// strides that are multiples of 4 KiB would crowd them into a few sets
+	// of the L1 cache.
+	pl.uStride = pl.oPad*g.c + 16
+	pl.vStride = g.c*pl.block + 16
+	pl.mStride = pl.oPad*pl.block + 16
+
+	cfg := defaultGemmConfig(kern)
+	bt, gm, at := winogradMatrices()
+	inputT := packAll(strided[T]{kron[T](bt), 36, 1}, kern.mr, 36, 36)
+	outputT := packAll(strided[T]{kron[T](at), 36, 1}, kern.mr, 16, 36)
+
+	// U = (G⊗G)·w, on all cores.
+	u := make([]T, 36*pl.uStride)
+	kernelT := packAll(strided[T]{kron[T](gm), 9, 1}, kern.mr, 36, 9)
+	gemmPacked(cfg, kernelT, pl.oPad*g.c, operand[T](winogradKernels[T]{w, pl}), u, pl.uStride, false)
+
+	type scratch struct {
+		v, m, y []T
+		gs      *gemmScratch[T]
+	}
+	forEachTask(g.n*pl.blocks,
+		func() scratch {
+			return scratch{make([]T, 36*pl.vStride), make([]T, 36*pl.mStride), make([]T, 16*g.o*pl.block),
+				newGemmScratch(cfg, max(g.c, g.o)*pl.block)}
+		},
+		func(s scratch, task int) {
+			n, t0 := task/pl.blocks, task%pl.blocks*pl.block
+			xn := x[n*g.c*g.h*g.w:][:g.c*g.h*g.w]
+			yn := y[n*g.o*g.oh*g.ow:][:g.o*g.oh*g.ow]
+			// V = (Bᵀ⊗Bᵀ)·patches.
+			gemmRect(cfg, inputT, operand[T](winogradTiles[T]{xn, pl, t0}), s.v, pl.vStride, false, 0, 36, 0, g.c*pl.block, s.gs)
+			winogradProducts(pl, kern, u, s.v, s.m)
+			// Y = (Aᵀ⊗Aᵀ)·M, the items of M being (o, tile) pairs.
+			ny := g.o * pl.block
+			gemmRect(cfg, outputT, operand[T](strided[T]{s.m, 1, pl.mStride}), s.y, ny, false, 0, 16, 0, ny, s.gs)
+			winogradScatter(pl, s.y, b, t0, yn)
+		})
+}
+
+// winogradKernels is the weights as the right operand of U = (G⊗G)·w:
+// depth is the 9 taps of a kernel, and the items, one per (o, c) pair, are
+// ordered so that row ξ of the result is U[ξ] packed as A panels of mr
+// output channels: item (o/mr)·C·mr + c·mr + o%mr is kernel w[o, c]. Items
+// with o ≥ O are zero.
+type winogradKernels[T float] struct {
+	w  []T
+	pl winogradPlan
+}
+
+func (op winogradKernels[T]) pack(dst []T, width, i0, i1, p0, p1 int) {
+	c, mr := op.pl.g.c, op.pl.mr
+	kc := p1 - p0
+	for item := i0; item < i1; item++ {
+		q, t := (item-i0)/width, (item-i0)%width
+		out := dst[q*kc*width+t:]
+		o := item/(c*mr)*mr + item%mr
+		ci := item / mr % c
+		if o >= op.pl.g.o {
+			for p := range kc {
+				out[p*width] = 0
+			}
+			continue
+		}
+		src := op.w[(o*c+ci)*9:][:9]
+		for p := p0; p < p1; p++ {
+			out[(p-p0)*width] = src[p]
+		}
+	}
+	for t := i1 - i0; t%width != 0; t++ {
+		for p := range kc {
+			dst[t/width*kc*width+p*width+t%width] = 0
+		}
+	}
+}
+
+// winogradTiles is the input tiles of one image as the right operand of
+// V = (Bᵀ⊗Bᵀ)·patches: depth is the 36 positions (r, s) of a 6×6 tile, and
+// the items, one per (channel, tile) pair of the task's block, are ordered
+// so that row ξ of the result is V[ξ] in B panels of nr tiles:
+// item (tl/nr)·C·nr + c·nr + tl%nr is tile t0 + tl of channel c.
+//
+// The tiles of a channel are the columns of col(x) for a 6×6 kernel with
+// stride 4 (tile (ti, tj) starts at input row 4·ti − p, column 4·tj − p),
+// so each panel, one channel and nr tiles, is packed by im2colB.
+type winogradTiles[T float] struct {
+	x  []T // (C, H, W)
+	pl winogradPlan
+	t0 int
+}
+
+func (op winogradTiles[T]) pack(dst []T, width, i0, i1, p0, p1 int) {
+	pl, g := op.pl, op.pl.g
+	if width != pl.nr || i0%pl.nr != 0 {
+		panic("winogradTiles: panels must be the plan's")
+	}
+	patches := im2colB[T]{x: op.x, cw: convWindow{c: g.c, h: g.h, w: g.w, kh: 6, kw: 6, oh: pl.th, ow: pl.tw,
+		stride: 4, padH: g.padding, padW: g.padding}}
+	kc := p1 - p0
+	for q := i0; q < i1; q += width {
+		c := q / width % g.c
+		t := op.t0 + q/(g.c*width)*width
+		panel := dst[(q-i0)/width*kc*width:][:kc*width]
+		if n := min(width, i1-q, pl.tiles-t); n > 0 {
+			patches.pack(panel, width, t, t+n, c*36+p0, c*36+p1)
+		} else {
+			clear(panel)
+		}
+	}
+}
+
+// winogradProducts computes M[ξ] (oPad × block, row-major) = U[ξ]·V[ξ] for
+// the 36 positions, both operands already in panels. The micro-kernel
+// takes up to 256 channels per call: the V panel (256·nr values) then
+// lives in L2 rather than L1, but fewer passes over M measured faster.
+func winogradProducts[T float](pl winogradPlan, kern gemmKernel[T], u, v, m []T) {
+	c := pl.g.c
+	kcMax := min(c, 256)
+	for xi := range 36 {
+		uxi := u[xi*pl.uStride:][:pl.oPad*c]
+		vxi := v[xi*pl.vStride:][:c*pl.block]
+		mxi := m[xi*pl.mStride:][:pl.oPad*pl.block]
+		for pc := 0; pc < c; pc += kcMax {
+			kc := min(kcMax, c-pc)
+			for jp := range pl.block / pl.nr {
+				bp := vxi[jp*c*pl.nr+pc*pl.nr:][:kc*pl.nr]
+				for ip := range pl.oPad / pl.mr {
+					ap := uxi[ip*c*pl.mr+pc*pl.mr:][:kc*pl.mr]
+					kern.fn(kc, ap, bp, mxi[ip*pl.mr*pl.block+jp*pl.nr:], pl.block, pc > 0)
+				}
+			}
+		}
+	}
+}
+
+// winogradScatter writes the output blocks Y (16 × O·block: row 4r+s,
+// column o·block + tl holds output (r, s) of tile t0 + tl) into y (O, OH,
+// OW), adding the bias and dropping what falls outside the output.
+func winogradScatter[T float](pl winogradPlan, yt, b []T, t0 int, y []T) {
+	g := pl.g
+	ld := g.o * pl.block
+	nt := min(pl.block, pl.tiles-t0)
+	for o := range g.o {
+		var bias T
+		if b != nil {
+			bias = b[o]
+		}
+		plane := y[o*g.oh*g.ow:][:g.oh*g.ow]
+		for rs := range 16 {
+			r, s := rs/4, rs%4
+			src := yt[rs*ld+o*pl.block:][:nt]
+			// The block's tiles, one row of tiles at a time.
+			for tl := 0; tl < nt; {
+				ti, tj := (t0+tl)/pl.tw, (t0+tl)%pl.tw
+				run := min(nt-tl, pl.tw-tj)
+				if i := 4*ti + r; i < g.oh {
+					row := plane[i*g.ow:][:g.ow]
+					// Column 4·(tj+u) + s must be inside the row.
+					n := min(run, (g.ow-s+3)/4-tj)
+					for u, v := range src[tl : tl+n] {
+						row[4*(tj+u)+s] = v + bias
+					}
+				}
+				tl += run
+			}
+		}
+	}
+}
