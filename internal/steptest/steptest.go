@@ -1,0 +1,215 @@
+// Package steptest replays the PyTorch golden training run of
+// testdata/cyclegan (written by testdata/gen_cyclegan_golden.py) and compares
+// losses and weights. The CycleGAN step test and the attention step test
+// share it.
+package steptest
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/camcycle/camcycle/cyclegan"
+	"github.com/camcycle/camcycle/cyclegan/checkpoint"
+	"github.com/camcycle/camcycle/cyclegan/data"
+	"github.com/camcycle/camcycle/layers"
+	"github.com/camcycle/camcycle/tensor"
+)
+
+// Dir is the golden folder, relative to the repository root.
+const Dir = "testdata/cyclegan"
+
+// Config is the golden run's model: ngf 8, ndf 8, 2 blocks, 32×32 images,
+// no image pool, in dtype dt.
+func Config(dt tensor.DType) cyclegan.Options {
+	o := cyclegan.DefaultOptions()
+	o.NGF, o.NDF, o.NBlocks = 8, 8, 2
+	o.PoolSize = 0
+	o.DType = dt
+	return o
+}
+
+// tolerance is the agreement expected in dtype dt.
+type tolerance struct {
+	loss   float64 // relative, for each logged loss
+	update float64 // ‖Δw − Δw_torch‖ / ‖Δw_torch‖ per tensor, Δw = the weights' change
+	elem   float64 // largest |w − w_torch| per element, in units of lr·iters
+}
+
+func tol(dt tensor.DType) tolerance {
+	if dt == tensor.Float64 {
+		return tolerance{loss: 1e-8, update: 1e-6, elem: 1e-6}
+	}
+	return tolerance{loss: 1e-4, update: 0.05, elem: 2.5}
+}
+
+// Root finds the repository root (the folder holding go.mod) above the
+// test's working directory.
+func Root(t testing.TB) string {
+	d, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+		up := filepath.Dir(d)
+		if up == d {
+			t.Fatal("no go.mod above the working directory")
+		}
+		d = up
+	}
+}
+
+// Run loads the initial weights, trains two iterations with
+// "-preprocess none -no_flip -serial_batches -pool_size 0" on the golden
+// images (extra, when not nil, makes the model's GeneratorTerm) and compares
+// with the golden variant: every logged loss (within 1e-4 relative in
+// float32, 1e-8 in float64) and the weights after the updates (see
+// CompareWeights). The run is in dtype dt, the golden variant's own.
+func Run(t *testing.T, variant string, dt tensor.DType, extra func(m *cyclegan.Model) cyclegan.GeneratorTerm) {
+	root := filepath.Join(Root(t), Dir)
+	d, err := data.Open(data.Options{Dataroot: filepath.Join(root, "data"), Phase: "train", Preprocess: "none", LoadSize: 32, CropSize: 32,
+		NoFlip: true, SerialBatches: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := cyclegan.New(Config(dt), 1)
+	if err := m.LoadNets(root, "init"); err != nil {
+		t.Fatal(err)
+	}
+	init := make([]map[string][]float64, 4)
+	for i, n := range m.Nets() {
+		init[i] = map[string][]float64{}
+		for _, p := range n.Params() {
+			init[i][p.Name] = p.Var.Value.Values()
+		}
+	}
+	if extra != nil {
+		m.Extra = extra(m)
+	}
+	var want []map[string]float64
+	raw, err := os.ReadFile(filepath.Join(root, variant, "losses.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatal(err)
+	}
+	pairs := d.Epoch(1)
+	for i, w := range want {
+		a, b, err := d.Load(pairs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := m.Step(tensor.CPU.Cast(a, dt), tensor.CPU.Cast(b, dt), cyclegan.DefaultAdam().LR)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]float64{"G_A": l.GA, "G_B": l.GB, "cycle_A": l.CycleA, "cycle_B": l.CycleB,
+			"idt_A": l.IdtA, "idt_B": l.IdtB, "D_A": l.DA, "D_B": l.DB, "att": l.Att}
+		for k, v := range w {
+			if k == "iter" {
+				continue
+			}
+			if math.Abs(got[k]-v) > tol(dt).loss*math.Abs(v) {
+				t.Errorf("iteration %d: %s = %.8g, PyTorch %.8g (rel. diff %.2g)", i+1, k, got[k], v, math.Abs(got[k]-v)/math.Abs(v))
+			}
+		}
+	}
+	for i, n := range m.Nets() {
+		path := filepath.Join(root, variant, fmt.Sprintf("final_net_%s.safetensors", cyclegan.NetNames[i]))
+		ts, _, err := checkpoint.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		CompareWeights(t, cyclegan.NetNames[i], n, init[i], ts, len(want), tol(dt))
+	}
+}
+
+// CompareWeights checks the weights after `iters` Adam steps against
+// PyTorch's, given the weights before. Adam divides each gradient element
+// by its own running magnitude, so an element whose gradient is tiny next
+// to the rest of its tensor takes a step of ordinary size whose direction
+// and length carry that element's large relative rounding error: in
+// float32 two correct programs (one with Winograd convolutions, one with
+// direct ones) differ there by a visible fraction of lr. So the update of
+// each tensor is compared as a whole, ‖Δw − Δw_torch‖ ≤ tl.update·‖Δw_torch‖,
+// and no element may differ by more than tl.elem·lr·iters. A wrong gradient
+// turns many steps around and fails at once. In float64 both bounds are
+// tight.
+//
+// The biases of convolutions that feed an InstanceNorm are judged by the
+// element rule only, with 2.5·lr·iters: their gradient is exactly zero (the
+// norm subtracts the mean, bias included), so their whole update is
+// rounding noise that Adam scales to steps of about lr in random
+// directions.
+func CompareWeights(t *testing.T, net string, n *cyclegan.Network, before map[string][]float64, want map[string]*tensor.Tensor, iters int, tl tolerance) {
+	t.Helper()
+	step := cyclegan.DefaultAdam().LR * float64(iters)
+	noisy := NormedBiases("model", n.Model)
+	worst, worstName := 0.0, ""
+	for _, p := range n.Params() {
+		w, ok := want[p.Name]
+		if !ok {
+			t.Errorf("%s: %s missing from the golden file", net, p.Name)
+			continue
+		}
+		got, exp, w0 := p.Var.Value.Values(), w.Values(), before[p.Name]
+		if len(got) != len(exp) {
+			t.Errorf("%s: %s has %d values, golden %d", net, p.Name, len(got), len(exp))
+			continue
+		}
+		elemTol := tl.elem * step
+		if noisy[p.Name] {
+			elemTol = 2.5 * step
+		}
+		var diff2, upd2, maxd float64
+		for i := range got {
+			d := got[i] - exp[i]
+			diff2 += d * d
+			upd2 += (exp[i] - w0[i]) * (exp[i] - w0[i])
+			maxd = max(maxd, math.Abs(d))
+		}
+		if maxd > elemTol {
+			t.Errorf("%s: %s differs from PyTorch by up to %.3g (> %.3g)", net, p.Name, maxd, elemTol)
+		}
+		if noisy[p.Name] || upd2 == 0 {
+			continue
+		}
+		r := math.Sqrt(diff2 / upd2)
+		if r > tl.update {
+			t.Errorf("%s: %s: ‖Δw − Δw_torch‖/‖Δw_torch‖ = %.3g (> %.3g)", net, p.Name, r, tl.update)
+		}
+		if r > worst {
+			worst, worstName = r, p.Name
+		}
+	}
+	t.Logf("%s: largest relative update difference %.2g (%s)", net, worst, worstName)
+}
+
+// NormedBiases returns the names of the biases of convolutions directly
+// followed by an InstanceNorm2d in seq (and in its residual blocks), under
+// the state-dict prefix.
+func NormedBiases(prefix string, seq *layers.Sequential) map[string]bool {
+	out := map[string]bool{}
+	for i, l := range seq.Layers {
+		name := fmt.Sprintf("%s.%d", prefix, i)
+		if b, ok := l.(*layers.ResnetBlock); ok {
+			for k := range NormedBiases(name+".conv_block", b.ConvBlock) {
+				out[k] = true
+			}
+			continue
+		}
+		if i+1 < len(seq.Layers) {
+			if _, ok := seq.Layers[i+1].(*layers.InstanceNorm2d); ok {
+				out[name+".bias"] = true
+			}
+		}
+	}
+	return out
+}
