@@ -19,7 +19,8 @@ func (cc convCase) String() string {
 // 7, batches of 1 and 2, odd and non-square images, channel counts that are
 // not multiples of any vector width or micro-kernel tile, depths beyond one
 // kc block, and 3×3 stride-1 cases with enough channels for Winograd
-// (including partial tiles at the right and bottom edges).
+// (including partial tiles at the right and bottom edges, and more tiles
+// than one chunk of the weight gradient).
 var convCases = []convCase{
 	{1, 3, 7, 7, 5, 3, 1, 1},
 	{2, 5, 9, 6, 7, 3, 1, 0},
@@ -40,6 +41,7 @@ var convCases = []convCase{
 	{1, 9, 12, 12, 70, 3, 1, 1},
 	{1, 130, 9, 9, 20, 3, 1, 1},
 	{1, 24, 30, 18, 18, 3, 1, 1},
+	{1, 16, 66, 66, 17, 3, 1, 1},
 }
 
 // Tolerances, relative to the largest magnitude of the reference result:
@@ -124,7 +126,13 @@ func TestConvBackendMatchesReference(t *testing.T) {
 					tol = tolWinograd32
 				}
 				closeTo(t, "conv2d_input_grad", CPU.Conv2dInputGrad(gy, w, p, cc.h, cc.w), gx, tol)
-				closeTo(t, "conv2d_weight_grad", CPU.Conv2dWeightGrad(x, gy, p, cc.k, cc.k), gw, tolGEMM32)
+				if dt == Float32 {
+					tol = tolGEMM32
+					if winogradApplies[float32](geomOf(cc)) {
+						tol = tolWinograd32
+					}
+				}
+				closeTo(t, "conv2d_weight_grad", CPU.Conv2dWeightGrad(x, gy, p, cc.k, cc.k), gw, tol)
 			})
 		}
 	}
@@ -159,6 +167,10 @@ func TestConvPathsMatchReference(t *testing.T) {
 					out = New(Float32, cc.n, cc.o, g.oh, g.ow)
 					conv2dWinograd(kern, g, xd, wd, bd, out.Float32s())
 					closeTo(t, "conv2dWinograd", out, y, tolWinograd32)
+
+					out = New(Float32, cc.o, cc.c, cc.k, cc.k)
+					conv2dWeightGradWinograd(kern, g, xd, gyd, out.Float32s())
+					closeTo(t, "conv2dWeightGradWinograd", out, gw, tolWinograd32)
 				}
 			})
 		}

@@ -11,7 +11,8 @@ import "fmt"
 //	                    → the forward convolution of gy with the flipped,
 //	                      transposed kernel (so Winograd again for 3×3)
 //	                  otherwise               → GEMM, then col2im
-//	Conv2dWeightGrad  im2col GEMM
+//	Conv2dWeightGrad  3×3, stride 1, float32  → Winograd F(4×4, 3×3)
+//	                  otherwise               → im2col GEMM
 //
 // The reference loops (cpu_conv_ref.go) define the results; the tests
 // compare every path with them.
@@ -59,7 +60,12 @@ func (cpuBackend) Conv2dWeightGrad(x, gy *Tensor, p ConvParams, kh, kw int) *Ten
 	gw := newLike(x, Shape{g.o, g.c, kh, kw})
 	switch d := x.data.(type) {
 	case []float32:
-		conv2dWeightGradGEMM(defaultKernel[float32](), g, d, gy.Float32s(), gw.Float32s())
+		kern := defaultKernel[float32]()
+		if winogradApplies[float32](g) {
+			conv2dWeightGradWinograd(kern, g, d, gy.Float32s(), gw.Float32s())
+		} else {
+			conv2dWeightGradGEMM(kern, g, d, gy.Float32s(), gw.Float32s())
+		}
 	case []float64:
 		conv2dWeightGradGEMM(defaultKernel[float64](), g, d, gy.Float64s(), gw.Float64s())
 	}
@@ -93,7 +99,8 @@ func conv2dInputGradFast[T float](kern gemmKernel[T], g convGeom, gy, w, gx []T)
 		return
 	}
 	k := g.kh
-	wf := make([]T, len(w))
+	wf := getScratch[T](len(w))
+	defer putScratch(wf)
 	for o := range g.o {
 		for c := range g.c {
 			src := w[(o*g.c+c)*k*k:][:k*k]

@@ -114,12 +114,30 @@ type panels[T float] struct {
 // packAll packs items [0, items) of op over its whole depth, in parallel.
 func packAll[T float](op operand[T], w, items, depth int) panels[T] {
 	np := (items + w - 1) / w
-	pn := panels[T]{w: w, items: items, depth: depth, data: make([]T, np*w*depth)}
+	pn := panels[T]{w: w, items: items, depth: depth, data: getScratch[T](np * w * depth)}
 	parallelFor(np, max(1, 1<<16/max(1, w*depth)), func(lo, hi int) {
 		op.pack(pn.data[lo*w*depth:hi*w*depth], w, lo*w, min(hi*w, items), 0, depth)
 	})
 	return pn
 }
+
+// packInto packs items [0, items) of op over its whole depth on the calling
+// goroutine, into buf when it is large enough, else into a new scratch
+// buffer (buf going back to the pool).
+func packInto[T float](buf []T, op operand[T], w, items, depth int) panels[T] {
+	size := (items + w - 1) / w * w * depth
+	if cap(buf) < size {
+		putScratch(buf)
+		buf = getScratch[T](size)
+	}
+	pn := panels[T]{w: w, items: items, depth: depth, data: buf[:size]}
+	op.pack(pn.data, w, 0, items, 0, depth)
+	return pn
+}
+
+// release gives the packed data back to the scratch pool; pn must not be
+// used afterwards.
+func (pn panels[T]) release() { putScratch(pn.data) }
 
 // at returns panel q from depth p0 on.
 func (pn panels[T]) at(q, p0 int) []T {
@@ -149,7 +167,9 @@ func gemm[T float](kern gemmKernel[T], m, n, k int, a, b operand[T], c []T, ldc 
 		panic(fmt.Sprintf("gemm: C has %d elements, want (%d−1)·%d + %d", len(c), m, ldc, n))
 	}
 	cfg := defaultGemmConfig(kern)
-	gemmPacked(cfg, packAll(a, kern.mr, m, k), n, b, c, ldc, accumulate)
+	pa := packAll(a, kern.mr, m, k)
+	gemmPacked(cfg, pa, n, b, c, ldc, accumulate)
+	pa.release()
 }
 
 // gemmPacked is gemm with A already packed in panels of cfg.kern.mr.
@@ -173,10 +193,11 @@ func gemmPacked[T float](cfg gemmConfig[T], a panels[T], n int, b operand[T], c 
 			tasks = append(tasks, rect{i, min(m, i+per*mr), 0, n})
 		}
 	}
-	forEachTask(len(tasks), func() *gemmScratch[T] { return newGemmScratch(cfg, n) }, func(s *gemmScratch[T], t int) {
-		r := tasks[t]
-		gemmRect(cfg, a, b, c, ldc, accumulate, r.i0, r.i1, r.j0, r.j1, s)
-	})
+	forEachTask(len(tasks), func() *gemmScratch[T] { return newGemmScratch(cfg, n) }, (*gemmScratch[T]).release,
+		func(s *gemmScratch[T], t int) {
+			r := tasks[t]
+			gemmRect(cfg, a, b, c, ldc, accumulate, r.i0, r.i1, r.j0, r.j1, s)
+		})
 }
 
 // gemmScratch is the memory one worker packs B into.
@@ -188,8 +209,10 @@ type gemmScratch[T float] struct {
 func newGemmScratch[T float](cfg gemmConfig[T], n int) *gemmScratch[T] {
 	nr := cfg.kern.nr
 	nc := (min(cfg.nc, n) + nr - 1) / nr * nr
-	return &gemmScratch[T]{b: make([]T, cfg.kc*nc), tile: make([]T, cfg.kern.mr*nr)}
+	return &gemmScratch[T]{b: getScratch[T](cfg.kc * nc), tile: make([]T, cfg.kern.mr*nr)}
 }
+
+func (s *gemmScratch[T]) release() { putScratch(s.b) }
 
 // gemmRect computes rows [i0, i1) and columns [j0, j1) of C = A·B (or
 // C += A·B) on the calling goroutine: the loops over nc, kc and mc blocks
@@ -251,13 +274,17 @@ func macroKernel[T float](kern gemmKernel[T], a panels[T], p0, kc, i0, i1 int, b
 
 // forEachTask calls body(scratch, t) for every task t in [0, n), spread over
 // up to GOMAXPROCS goroutines that take tasks in turn; each goroutine makes
-// its own scratch with newScratch.
-func forEachTask[S any](n int, newScratch func() S, body func(s S, t int)) {
+// its own scratch with newScratch and, when release is not nil, hands it to
+// release at the end.
+func forEachTask[S any](n int, newScratch func() S, release func(S), body func(s S, t int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
 	if workers <= 1 {
 		s := newScratch()
 		for t := range n {
 			body(s, t)
+		}
+		if release != nil {
+			release(s)
 		}
 		return
 	}
@@ -270,6 +297,9 @@ func forEachTask[S any](n int, newScratch func() S, body func(s S, t int)) {
 			s := newScratch()
 			for t := int(next.Add(1) - 1); t < n; t = int(next.Add(1) - 1) {
 				body(s, t)
+			}
+			if release != nil {
+				release(s)
 			}
 		}()
 	}

@@ -209,6 +209,7 @@ func conv2dGEMM[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 	k, pix := cw.rows(), g.oh*g.ow
 	cfg := defaultGemmConfig(kern)
 	wm := packAll[T](strided[T]{w, k, 1}, kern.mr, g.o, k)
+	defer wm.release()
 	for n := range g.n {
 		xn := x[n*g.c*g.h*g.w:][:g.c*g.h*g.w]
 		yn := y[n*g.o*pix:][:g.o*pix]
@@ -234,6 +235,7 @@ func conv2dWeightGradGEMM[T float](kern gemmKernel[T], g convGeom, x, gy, gw []T
 		gyn := gy[n*g.o*pix:][:g.o*pix]
 		a := packAll[T](strided[T]{gyn, pix, 1}, kern.mr, g.o, pix)
 		gemmPacked(cfg, a, k, operand[T](im2colTB[T]{xn, cw}), gw, k, n > 0)
+		a.release()
 	}
 }
 
@@ -244,8 +246,10 @@ func conv2dInputGradGEMM[T float](kern gemmKernel[T], g convGeom, gy, w, gx []T)
 	k, pix := cw.rows(), g.oh*g.ow
 	cfg := defaultGemmConfig(kern)
 	wt := packAll[T](strided[T]{w, 1, k}, kern.mr, k, g.o)
+	defer wt.release()
 	block := min(pix, max(kern.nr, (1<<20)/k/kern.nr*kern.nr))
-	col := make([]T, k*block)
+	col := getScratch[T](k * block)
+	defer putScratch(col)
 	for n := range g.n {
 		gyn := gy[n*g.o*pix:][:g.o*pix]
 		gxn := gx[n*g.c*g.h*g.w:][:g.c*g.h*g.w]

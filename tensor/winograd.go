@@ -47,9 +47,21 @@ package tensor
 // and the operands below arrange the items (columns) of U and V so that the
 // results land directly in the panel layout the products read.
 //
-// The price is rounding: the transforms multiply values by up to 8·8 and add
-// them with alternating signs, so float32 results differ from the direct sum
-// by a few units in the 4th–5th significant digit (the tests allow for it).
+// The weight gradient is the adjoint of each step. For one tile, with gY
+// the 4×4 gradient of the outputs (zero where the tile sticks out of the
+// output):
+//
+//	gM = A gY Aᵀ                     (6×6)      = (A⊗A) gY, (A⊗A) = (Aᵀ⊗Aᵀ)ᵀ
+//	gU[o, c] = Σ_tiles gM[o] ⊙ V[c]              (the adjoint of U ⊙ V)
+//	gw[o, c] = Gᵀ gU[o, c] G          (3×3)      = (Gᵀ⊗Gᵀ) gU
+//
+// so it is three transforms and 36 products again, now summing over tiles:
+//
+//	gU[ξ] (O × C) = gM[ξ] (O × tiles) · V[ξ]ᵀ (tiles × C)
+//
+// The price is rounding: the transforms scale values by up to 8·8 = 64 and
+// add them with alternating signs, so float32 results are off by about
+// 1e-5 of the largest output instead of 1e-7 (the tests allow for it).
 // Float64 convolutions therefore keep the GEMM path.
 
 // The transform matrices of F(4×4, 3×3).
@@ -77,6 +89,18 @@ func winogradMatrices() (bt, g, at [][]float64) {
 		{0, 1, -1, 8, -8, 1},
 	}
 	return bt, g, at
+}
+
+// transpose returns the transpose of a matrix.
+func transpose(p [][]float64) [][]float64 {
+	t := make([][]float64, len(p[0]))
+	for j := range t {
+		t[j] = make([]float64, len(p))
+		for i := range p {
+			t[j][i] = p[i][j]
+		}
+	}
+	return t
 }
 
 // kron returns the Kronecker product P⊗P of an r×c matrix P with itself,
@@ -143,10 +167,14 @@ func conv2dWinograd[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 	bt, gm, at := winogradMatrices()
 	inputT := packAll(strided[T]{kron[T](bt), 36, 1}, kern.mr, 36, 36)
 	outputT := packAll(strided[T]{kron[T](at), 36, 1}, kern.mr, 16, 36)
+	kernelT := packAll(strided[T]{kron[T](gm), 9, 1}, kern.mr, 36, 9)
+	defer inputT.release()
+	defer outputT.release()
+	defer kernelT.release()
 
 	// U = (G⊗G)·w, on all cores.
-	u := make([]T, 36*pl.uStride)
-	kernelT := packAll(strided[T]{kron[T](gm), 9, 1}, kern.mr, 36, 9)
+	u := getScratch[T](36 * pl.uStride)
+	defer putScratch(u)
 	gemmPacked(cfg, kernelT, pl.oPad*g.c, operand[T](winogradKernels[T]{w, pl}), u, pl.uStride, false)
 
 	type scratch struct {
@@ -154,22 +182,101 @@ func conv2dWinograd[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 		gs      *gemmScratch[T]
 	}
 	forEachTask(g.n*pl.blocks,
-		func() scratch {
-			return scratch{make([]T, 36*pl.vStride), make([]T, 36*pl.mStride), make([]T, 16*g.o*pl.block),
+		func() *scratch {
+			return &scratch{getScratch[T](36 * pl.vStride), getScratch[T](36 * pl.mStride), getScratch[T](16 * g.o * pl.block),
 				newGemmScratch(cfg, max(g.c, g.o)*pl.block)}
 		},
-		func(s scratch, task int) {
+		func(s *scratch) {
+			putScratch(s.v)
+			putScratch(s.m)
+			putScratch(s.y)
+			s.gs.release()
+		},
+		func(s *scratch, task int) {
 			n, t0 := task/pl.blocks, task%pl.blocks*pl.block
 			xn := x[n*g.c*g.h*g.w:][:g.c*g.h*g.w]
 			yn := y[n*g.o*g.oh*g.ow:][:g.o*g.oh*g.ow]
 			// V = (Bᵀ⊗Bᵀ)·patches.
-			gemmRect(cfg, inputT, operand[T](winogradTiles[T]{xn, pl, t0}), s.v, pl.vStride, false, 0, 36, 0, g.c*pl.block, s.gs)
+			tiles := winogradTiles[T]{patches: im2colB[T]{xn, tileWindow(g.c, g.h, g.w, 6, g.padding, pl.th, pl.tw)},
+				tiles: pl.tiles, t0: t0, block: pl.block}
+			gemmRect(cfg, inputT, operand[T](tiles), s.v, pl.vStride, false, 0, 36, 0, g.c*pl.block, s.gs)
 			winogradProducts(pl, kern, u, s.v, s.m)
 			// Y = (Aᵀ⊗Aᵀ)·M, the items of M being (o, tile) pairs.
 			ny := g.o * pl.block
 			gemmRect(cfg, outputT, operand[T](strided[T]{s.m, 1, pl.mStride}), s.y, ny, false, 0, 16, 0, ny, s.gs)
 			winogradScatter(pl, s.y, b, t0, yn)
 		})
+}
+
+// conv2dWeightGradWinograd computes the weight gradient of a 3×3 stride-1
+// convolution, gw = Σₙ Σ_tiles …, by F(4×4, 3×3) (see the top of the file),
+// a chunk of up to 256 tiles of one image at a time: transform the input
+// tiles (V) and the output-gradient tiles (gM) of the chunk, then add the
+// 36 products gM[ξ]·V[ξ]ᵀ into gU, and finally gw = (Gᵀ⊗Gᵀ)·gU.
+func conv2dWeightGradWinograd[T float](kern gemmKernel[T], g convGeom, x, gy, gw []T) {
+	th, tw := (g.oh+3)/4, (g.ow+3)/4
+	tiles := th * tw
+	chunk := min(256, (tiles+kern.nr-1)/kern.nr*kern.nr)
+	// Strides one cache line longer than the matrices, as in conv2dWinograd.
+	vStride, mStride, uStride := g.c*chunk+16, g.o*chunk+16, g.o*g.c+16
+	v, gm, gu := getScratch[T](36*vStride), getScratch[T](36*mStride), getScratch[T](36*uStride)
+	defer putScratch(v)
+	defer putScratch(gm)
+	defer putScratch(gu)
+
+	cfg := defaultGemmConfig(kern)
+	bt, gmat, at := winogradMatrices()
+	inputT := packAll(strided[T]{kron[T](bt), 36, 1}, kern.mr, 36, 36)
+	gradT := packAll(strided[T]{kron[T](transpose(at)), 16, 1}, kern.mr, 36, 16)
+	kernelT := packAll(strided[T]{kron[T](transpose(gmat)), 36, 1}, kern.mr, 9, 36)
+	defer inputT.release()
+	defer gradT.release()
+	defer kernelT.release()
+
+	type scratch struct {
+		a  []T
+		gs *gemmScratch[T]
+	}
+	for n := range g.n {
+		xn := x[n*g.c*g.h*g.w:][:g.c*g.h*g.w]
+		gyn := gy[n*g.o*g.oh*g.ow:][:g.o*g.oh*g.ow]
+		for t0 := 0; t0 < tiles; t0 += chunk {
+			// V = (Bᵀ⊗Bᵀ)·input tiles and gM = (A⊗A)·gradient tiles, each
+			// row ξ a row-major (channels × chunk) matrix.
+			xt := winogradTiles[T]{patches: im2colB[T]{xn, tileWindow(g.c, g.h, g.w, 6, g.padding, th, tw)},
+				tiles: tiles, t0: t0, block: chunk, planeMajor: true}
+			gemmPacked(cfg, inputT, g.c*chunk, operand[T](xt), v, vStride, false)
+			gt := winogradTiles[T]{patches: im2colB[T]{gyn, tileWindow(g.o, g.oh, g.ow, 4, 0, th, tw)},
+				tiles: tiles, t0: t0, block: chunk, planeMajor: true}
+			gemmPacked(cfg, gradT, g.o*chunk, operand[T](gt), gm, mStride, false)
+			// gU[ξ] (+)= gM[ξ]·V[ξ]ᵀ, the 36 products spread over the cores.
+			first := n == 0 && t0 == 0
+			forEachTask(36,
+				func() *scratch { return &scratch{gs: newGemmScratch(cfg, g.c)} },
+				func(s *scratch) {
+					putScratch(s.a)
+					s.gs.release()
+				},
+				func(s *scratch, xi int) {
+					a := packInto(s.a, strided[T]{gm[xi*mStride:], chunk, 1}, kern.mr, g.o, chunk)
+					s.a = a.data
+					b := strided[T]{v[xi*vStride:], chunk, 1}
+					gemmRect(cfg, a, operand[T](b), gu[xi*uStride:], g.c, !first, 0, g.o, 0, g.c, s.gs)
+				})
+		}
+	}
+	// gw = (Gᵀ⊗Gᵀ)·gU: a 9 × O·C result, then turned into (O, C, 3, 3).
+	oc := g.o * g.c
+	taps := getScratch[T](9 * oc)
+	defer putScratch(taps)
+	gemmPacked(cfg, kernelT, oc, operand[T](strided[T]{gu, 1, uStride}), taps, oc, false)
+	parallelFor(oc, elementwiseGrain/9, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			for k := range 9 {
+				gw[i*9+k] = taps[k*oc+i]
+			}
+		}
+	})
 }
 
 // winogradKernels is the weights as the right operand of U = (G⊗G)·w:
@@ -208,39 +315,54 @@ func (op winogradKernels[T]) pack(dst []T, width, i0, i1, p0, p1 int) {
 	}
 }
 
-// winogradTiles is the input tiles of one image as the right operand of
-// V = (Bᵀ⊗Bᵀ)·patches: depth is the 36 positions (r, s) of a 6×6 tile, and
-// the items, one per (channel, tile) pair of the task's block, are ordered
-// so that row ξ of the result is V[ξ] in B panels of nr tiles:
-// item (tl/nr)·C·nr + c·nr + tl%nr is tile t0 + tl of channel c.
+// winogradTiles is the tiles of one image's planes as the right operand
+// of a transform product, (Bᵀ⊗Bᵀ)·patches or (A⊗A)·gY: depth is the
+// positions of a tile (36 for a 6×6 input tile, 16 for a 4×4 gradient
+// tile), items are (plane, tile) pairs of the block of tiles [t0, t0+block).
+// Two orders of the items serve the two consumers:
 //
-// The tiles of a channel are the columns of col(x) for a 6×6 kernel with
-// stride 4 (tile (ti, tj) starts at input row 4·ti − p, column 4·tj − p),
-// so each panel, one channel and nr tiles, is packed by im2colB.
+//	panelMajor:   item (tl/nr)·planes·nr + c·nr + tl%nr   forward: row ξ of
+//	              the result is V[ξ] in B panels of nr tiles
+//	planeMajor:   item c·block + tl                        weight gradient:
+//	              row ξ is a row-major (planes × block) matrix
+//
+// Either way a panel of nr items is nr consecutive tiles of one plane,
+// which are the columns of col(planes) for a window the size of a tile
+// with stride 4, so im2colB packs it.
 type winogradTiles[T float] struct {
-	x  []T // (C, H, W)
-	pl winogradPlan
-	t0 int
+	patches    im2colB[T] // the planes and the tile window
+	tiles      int        // tiles per plane
+	t0, block  int
+	planeMajor bool
 }
 
 func (op winogradTiles[T]) pack(dst []T, width, i0, i1, p0, p1 int) {
-	pl, g := op.pl, op.pl.g
-	if width != pl.nr || i0%pl.nr != 0 {
-		panic("winogradTiles: panels must be the plan's")
+	cw := op.patches.cw
+	taps := cw.kh * cw.kw
+	if i0%width != 0 || op.block%width != 0 {
+		panic("winogradTiles: panels must not straddle planes")
 	}
-	patches := im2colB[T]{x: op.x, cw: convWindow{c: g.c, h: g.h, w: g.w, kh: 6, kw: 6, oh: pl.th, ow: pl.tw,
-		stride: 4, padH: g.padding, padW: g.padding}}
 	kc := p1 - p0
 	for q := i0; q < i1; q += width {
-		c := q / width % g.c
-		t := op.t0 + q/(g.c*width)*width
+		c, tl := q/width%cw.c, q/(cw.c*width)*width
+		if op.planeMajor {
+			c, tl = q/op.block, q%op.block
+		}
+		t := op.t0 + tl
 		panel := dst[(q-i0)/width*kc*width:][:kc*width]
-		if n := min(width, i1-q, pl.tiles-t); n > 0 {
-			patches.pack(panel, width, t, t+n, c*36+p0, c*36+p1)
+		if n := min(width, i1-q, op.tiles-t, op.block-tl); n > 0 {
+			op.patches.pack(panel, width, t, t+n, c*taps+p0, c*taps+p1)
 		} else {
 			clear(panel)
 		}
 	}
+}
+
+// tileWindow returns the window of the tiles of F(4×4, 3×3) over planes of
+// h×w: size×size tiles (6 for inputs, 4 for output gradients) every 4
+// pixels from (−pad, −pad), on the th×tw grid of the output's 4×4 blocks.
+func tileWindow(planes, h, w, size, pad, th, tw int) convWindow {
+	return convWindow{c: planes, h: h, w: w, kh: size, kw: size, oh: th, ow: tw, stride: 4, padH: pad, padW: pad}
 }
 
 // winogradProducts computes M[ξ] (oPad × block, row-major) = U[ξ]·V[ξ] for
