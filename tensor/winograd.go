@@ -209,16 +209,23 @@ func conv2dWinograd[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 }
 
 // conv2dWeightGradWinograd computes the weight gradient of a 3×3 stride-1
-// convolution, gw = Σₙ Σ_tiles …, by F(4×4, 3×3) (see the top of the file),
-// a chunk of up to 256 tiles of one image at a time: transform the input
-// tiles (V) and the output-gradient tiles (gM) of the chunk, then add the
-// 36 products gM[ξ]·V[ξ]ᵀ into gU, and finally gw = (Gᵀ⊗Gᵀ)·gU.
+// convolution by F(4×4, 3×3) (see the top of the file), a chunk of up to
+// 256 tiles of one image at a time: transform the input tiles (V) and the
+// output-gradient tiles (gM) of the chunk, add the 36 products
+// gM[ξ]·V[ξ]ᵀ into gU, and finally gw = (Gᵀ⊗Gᵀ)·gU.
+//
+// The products sum over tiles, so their panels run along tiles: an A panel
+// of gM[ξ] holds mr output channels per tile, a B panel of V[ξ]ᵀ nr input
+// channels per tile. The transforms write their results in exactly that
+// order (winogradChannelTiles), and the products need no packing.
 func conv2dWeightGradWinograd[T float](kern gemmKernel[T], g convGeom, x, gy, gw []T) {
+	mr, nr := kern.mr, kern.nr
 	th, tw := (g.oh+3)/4, (g.ow+3)/4
 	tiles := th * tw
-	chunk := min(256, (tiles+kern.nr-1)/kern.nr*kern.nr)
+	chunk := min(256, tiles)
+	oPad, cPad := (g.o+mr-1)/mr*mr, (g.c+nr-1)/nr*nr
 	// Strides one cache line longer than the matrices, as in conv2dWinograd.
-	vStride, mStride, uStride := g.c*chunk+16, g.o*chunk+16, g.o*g.c+16
+	vStride, mStride, uStride := cPad*chunk+16, oPad*chunk+16, oPad*cPad+16
 	v, gm, gu := getScratch[T](36*vStride), getScratch[T](36*mStride), getScratch[T](36*uStride)
 	defer putScratch(v)
 	defer putScratch(gm)
@@ -226,57 +233,129 @@ func conv2dWeightGradWinograd[T float](kern gemmKernel[T], g convGeom, x, gy, gw
 
 	cfg := defaultGemmConfig(kern)
 	bt, gmat, at := winogradMatrices()
-	inputT := packAll(strided[T]{kron[T](bt), 36, 1}, kern.mr, 36, 36)
-	gradT := packAll(strided[T]{kron[T](transpose(at)), 16, 1}, kern.mr, 36, 16)
-	kernelT := packAll(strided[T]{kron[T](transpose(gmat)), 36, 1}, kern.mr, 9, 36)
+	inputT := packAll(strided[T]{kron[T](bt), 36, 1}, mr, 36, 36)
+	gradT := packAll(strided[T]{kron[T](transpose(at)), 16, 1}, mr, 36, 16)
+	kernelT := packAll(strided[T]{kron[T](transpose(gmat)), 36, 1}, mr, 9, 36)
 	defer inputT.release()
 	defer gradT.release()
 	defer kernelT.release()
 
-	type scratch struct {
-		a  []T
-		gs *gemmScratch[T]
-	}
 	for n := range g.n {
 		xn := x[n*g.c*g.h*g.w:][:g.c*g.h*g.w]
 		gyn := gy[n*g.o*g.oh*g.ow:][:g.o*g.oh*g.ow]
 		for t0 := 0; t0 < tiles; t0 += chunk {
-			// V = (Bᵀ⊗Bᵀ)·input tiles and gM = (A⊗A)·gradient tiles, each
-			// row ξ a row-major (channels × chunk) matrix.
-			xt := winogradTiles[T]{patches: im2colB[T]{xn, tileWindow(g.c, g.h, g.w, 6, g.padding, th, tw)},
-				tiles: tiles, t0: t0, block: chunk, planeMajor: true}
-			gemmPacked(cfg, inputT, g.c*chunk, operand[T](xt), v, vStride, false)
-			gt := winogradTiles[T]{patches: im2colB[T]{gyn, tileWindow(g.o, g.oh, g.ow, 4, 0, th, tw)},
-				tiles: tiles, t0: t0, block: chunk, planeMajor: true}
-			gemmPacked(cfg, gradT, g.o*chunk, operand[T](gt), gm, mStride, false)
+			// V = (Bᵀ⊗Bᵀ)·input tiles in B panels of nr channels, and
+			// gM = (A⊗A)·gradient tiles in A panels of mr channels.
+			xt := winogradChannelTiles[T]{cw: tileWindow(g.c, g.h, g.w, 6, g.padding, th, tw), x: xn,
+				tiles: tiles, t0: t0, chunk: chunk, lanes: nr}
+			gemmPacked(cfg, inputT, cPad*chunk, operand[T](xt), v, vStride, false)
+			gt := winogradChannelTiles[T]{cw: tileWindow(g.o, g.oh, g.ow, 4, 0, th, tw), x: gyn,
+				tiles: tiles, t0: t0, chunk: chunk, lanes: mr}
+			gemmPacked(cfg, gradT, oPad*chunk, operand[T](gt), gm, mStride, false)
 			// gU[ξ] (+)= gM[ξ]·V[ξ]ᵀ, the 36 products spread over the cores.
-			first := n == 0 && t0 == 0
-			forEachTask(36,
-				func() *scratch { return &scratch{gs: newGemmScratch(cfg, g.c)} },
-				func(s *scratch) {
-					putScratch(s.a)
-					s.gs.release()
-				},
-				func(s *scratch, xi int) {
-					a := packInto(s.a, strided[T]{gm[xi*mStride:], chunk, 1}, kern.mr, g.o, chunk)
-					s.a = a.data
-					b := strided[T]{v[xi*vStride:], chunk, 1}
-					gemmRect(cfg, a, operand[T](b), gu[xi*uStride:], g.c, !first, 0, g.o, 0, g.c, s.gs)
-				})
+			acc := n > 0 || t0 > 0
+			kc := min(chunk, 256)
+			forEachTask(36, func() struct{} { return struct{}{} }, nil, func(_ struct{}, xi int) {
+				gmxi, vxi, guxi := gm[xi*mStride:], v[xi*vStride:], gu[xi*uStride:]
+				for pc := 0; pc < chunk; pc += kc {
+					k := min(kc, chunk-pc)
+					for jp := range cPad / nr {
+						bp := vxi[jp*chunk*nr+pc*nr:][:k*nr]
+						for ip := range oPad / mr {
+							ap := gmxi[ip*chunk*mr+pc*mr:][:k*mr]
+							kern.fn(k, ap, bp, guxi[ip*mr*cPad+jp*nr:], cPad, acc || pc > 0)
+						}
+					}
+				}
+			})
 		}
 	}
-	// gw = (Gᵀ⊗Gᵀ)·gU: a 9 × O·C result, then turned into (O, C, 3, 3).
-	oc := g.o * g.c
-	taps := getScratch[T](9 * oc)
+	// gw = (Gᵀ⊗Gᵀ)·gU: a 9 × oPad·cPad result, then turned into (O, C, 3, 3).
+	ocPad := oPad * cPad
+	taps := getScratch[T](9 * ocPad)
 	defer putScratch(taps)
-	gemmPacked(cfg, kernelT, oc, operand[T](strided[T]{gu, 1, uStride}), taps, oc, false)
-	parallelFor(oc, elementwiseGrain/9, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
+	gemmPacked(cfg, kernelT, ocPad, operand[T](strided[T]{gu, 1, uStride}), taps, ocPad, false)
+	parallelFor(g.o, max(1, elementwiseGrain/(9*g.c)), func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			dst := gw[o*g.c*9:][:g.c*9]
 			for k := range 9 {
-				gw[i*9+k] = taps[k*oc+i]
+				for c, val := range taps[k*ocPad+o*cPad:][:g.c] {
+					dst[c*9+k] = val
+				}
 			}
 		}
 	})
+}
+
+// winogradChannelTiles is a chunk of the tiles of one image's planes as
+// the right operand of a weight-gradient transform, (Bᵀ⊗Bᵀ)·input tiles or
+// (A⊗A)·gradient tiles: depth is the positions of a tile, and the items,
+// one per (plane, tile) pair, are ordered so that row ξ of the result is in
+// panels of `lanes` planes running along the tiles:
+//
+//	item (c/lanes)·chunk·lanes + (t−t0)·lanes + c%lanes  is tile t of plane c
+//
+// (planes past the last, and tiles past the last, are zero). Packing
+// gathers the same pixel of `lanes` planes at a time.
+type winogradChannelTiles[T float] struct {
+	cw                      convWindow // the planes and the tile window
+	x                       []T
+	tiles, t0, chunk, lanes int
+}
+
+func (op winogradChannelTiles[T]) pack(dst []T, width, i0, i1, p0, p1 int) {
+	cw := op.cw
+	kc := p1 - p0
+	plane := cw.h * cw.w
+	// Zero the slots past i1 in the last panel.
+	for item := i1; (item-i0)%width != 0; item++ {
+		q, lane := (item-i0)/width, (item-i0)%width
+		for p := range kc {
+			dst[q*kc*width+p*width+lane] = 0
+		}
+	}
+	// Walk the items a run at a time: consecutive planes of one tile that
+	// land side by side in one panel. Each plane's tile is read row by row
+	// (reading across the planes instead would touch `lanes` cache lines
+	// 16 KiB apart, all in the same L1 set, for every value).
+	for item := i0; item < i1; {
+		block, rest := item/(op.chunk*op.lanes), item%(op.chunk*op.lanes)
+		c, t := block*op.lanes+rest%op.lanes, op.t0+rest/op.lanes
+		pos := item - i0
+		n := min(op.lanes-rest%op.lanes, i1-item, width-pos%width)
+		base := dst[pos/width*kc*width+pos%width:]
+		valid := 0 // planes of the run inside the image's planes
+		if t < op.tiles {
+			valid = max(0, min(n, cw.c-c))
+		}
+		h0 := t/cw.ow*cw.stride - cw.padH
+		w0 := t%cw.ow*cw.stride - cw.padW
+		inside := h0 >= 0 && w0 >= 0 && h0+cw.kh <= cw.h && w0+cw.kw <= cw.w
+		for l := range n {
+			if l >= valid {
+				for p := range kc {
+					base[p*width+l] = 0
+				}
+				continue
+			}
+			src := op.x[(c+l)*plane:][:plane]
+			for r := range cw.kh {
+				hh := h0 + r
+				for s := range cw.kw {
+					p := r*cw.kw + s
+					if p < p0 || p >= p1 {
+						continue
+					}
+					var val T
+					if ww := w0 + s; inside || (hh >= 0 && hh < cw.h && ww >= 0 && ww < cw.w) {
+						val = src[hh*cw.w+ww]
+					}
+					base[(p-p0)*width+l] = val
+				}
+			}
+		}
+		item += n
+	}
 }
 
 // winogradKernels is the weights as the right operand of U = (G⊗G)·w:
