@@ -191,8 +191,18 @@ func binaryND[T float](op BinaryOp, o []T, s Shape, x []T, xs Shape, y []T, ys S
 // binaryRow computes o[i] = x[i·sx] op y[i·sy] for i < len(o).
 func binaryRow[T float](op BinaryOp, o, x []T, sx int, y []T, sy int) {
 	n := len(o)
-	if sx == 1 && sy == 1 {
-		x, y = x[:n], y[:n]
+	if n == 0 {
+		return
+	}
+	if op <= Div && sx == 1 && (sy == 1 || sy == 0) {
+		// The arithmetic of every network, on plain rows: loops without
+		// index arithmetic, whose bounds checks the compiler removes.
+		if sy == 1 {
+			arithRow(op, o, x[:n], y[:n])
+		} else {
+			arithRowScalar(op, o, x[:n], y[0])
+		}
+		return
 	}
 	switch op {
 	case Add:
@@ -254,6 +264,53 @@ func binaryRow[T float](op BinaryOp, o, x []T, sx int, y []T, sy int) {
 	}
 }
 
+// arithRow is binaryRow for Add, Sub, Mul and Div on rows of equal length.
+func arithRow[T float](op BinaryOp, o, x, y []T) {
+	x, y = x[:len(o)], y[:len(o)]
+	switch op {
+	case Add:
+		for i := range o {
+			o[i] = x[i] + y[i]
+		}
+	case Sub:
+		for i := range o {
+			o[i] = x[i] - y[i]
+		}
+	case Mul:
+		for i := range o {
+			o[i] = x[i] * y[i]
+		}
+	case Div:
+		for i := range o {
+			o[i] = x[i] / y[i]
+		}
+	}
+}
+
+// arithRowScalar is binaryRow for Add, Sub, Mul and Div of a row and one
+// value c.
+func arithRowScalar[T float](op BinaryOp, o, x []T, c T) {
+	x = x[:len(o)]
+	switch op {
+	case Add:
+		for i := range o {
+			o[i] = x[i] + c
+		}
+	case Sub:
+		for i := range o {
+			o[i] = x[i] - c
+		}
+	case Mul:
+		for i := range o {
+			o[i] = x[i] * c
+		}
+	case Div:
+		for i := range o {
+			o[i] = x[i] / c
+		}
+	}
+}
+
 func bool01[T float](b bool) T {
 	if b {
 		return 1
@@ -307,6 +364,7 @@ type rowIter struct {
 }
 
 func newRowIter(s Shape, strides ...[]int) *rowIter {
+	s, strides = coalesce(s, strides)
 	it := &rowIter{}
 	if len(s) == 0 {
 		it.rows, it.n = 1, 1
@@ -322,6 +380,44 @@ func newRowIter(s Shape, strides ...[]int) *rowIter {
 		it.inner = append(it.inner, st[len(s)-1])
 	}
 	return it
+}
+
+// coalesce merges adjacent axes that every operand walks as one run (axis
+// i of size n and stride a, axis i+1 of size m and stride b, with a = b·m:
+// one axis of size n·m and stride b) and drops axes of size 1. The
+// elements and their order are unchanged, but the rows get longer: a
+// (1, 256, 64, 64) tensor plus a (1, 256, 1, 1) one is 256 rows of 4096
+// instead of 16384 rows of 64.
+func coalesce(s Shape, strides [][]int) (Shape, [][]int) {
+	if s.Numel() == 0 {
+		return s, strides
+	}
+	var cs Shape
+	cst := make([][]int, len(strides))
+	for i, n := range s {
+		if n == 1 {
+			continue
+		}
+		last := len(cs) - 1
+		merge := last >= 0
+		for k := range strides {
+			if merge && cst[k][last] != strides[k][i]*n {
+				merge = false
+			}
+		}
+		if merge {
+			cs[last] *= n
+			for k := range strides {
+				cst[k][last] = strides[k][i]
+			}
+			continue
+		}
+		cs = append(cs, n)
+		for k := range strides {
+			cst[k] = append(cst[k], strides[k][i])
+		}
+	}
+	return cs, cst
 }
 
 // offsets writes the starting offset of row r for each operand into offs.

@@ -19,6 +19,13 @@ func stridedCopy[T float](s Shape, dst []T, dbase int, dstr []int, src []T, sbas
 			copy(dst[d:d+it.n], src[sd:sd+it.n])
 			continue
 		}
+		if di == 1 && si == 0 { // broadcasting one value along the row
+			v, row := src[sd], dst[d:d+it.n]
+			for i := range row {
+				row[i] = v
+			}
+			continue
+		}
 		for i := range it.n {
 			dst[d+i*di] = src[sd+i*si]
 		}
