@@ -2,11 +2,14 @@ package cyclegan
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/camcycle/camcycle/cyclegan/checkpoint"
 	"github.com/camcycle/camcycle/cyclegan/data"
@@ -29,8 +32,11 @@ type TrainOptions struct {
 
 	ContinueTrain bool   // resume from the checkpoint LoadEpoch in CheckpointsDir/Name
 	LoadEpoch     string // which checkpoint to resume from ("latest")
-	MaxIters      int    // stop after this many iterations in total and save (0: no limit)
-	Seed          uint64 // weights, data order, transforms and pool choices
+	// MaxIters stops the run after this many iterations of this call of Run
+	// (a continued run counts from where it resumed) and saves the latest
+	// checkpoint; 0 means no limit.
+	MaxIters int
+	Seed     uint64 // weights, data order, transforms and pool choices
 
 	// InitFrom, when set, is a folder with PyTorch weights
 	// {G_A,G_B,D_A,D_B}.pth that replace the initial weights.
@@ -65,12 +71,54 @@ type Record struct {
 	Att       *float64 `json:"att,omitempty"` // only with an attention term
 }
 
+// Terms returns the record's loss terms in loss_log.jsonl's order, with
+// their names (att only when the run has an attention term).
+func (r Record) Terms() (names []string, values []float64) {
+	names = []string{"G_A", "G_B", "cycle_A", "cycle_B", "idt_A", "idt_B", "D_A", "D_B"}
+	values = []float64{r.GA, r.GB, r.CycleA, r.CycleB, r.IdtA, r.IdtB, r.DA, r.DB}
+	if r.Att != nil {
+		names, values = append(names, "att"), append(values, *r.Att)
+	}
+	return names, values
+}
+
+// LossLog is the name of the per-iteration loss log in a run's folder.
+const LossLog = "loss_log.jsonl"
+
+// ReadLossLog reads a loss_log.jsonl file. A missing file gives no records
+// and no error; a malformed line is an error naming the file and line.
+func ReadLossLog(path string) ([]Record, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var recs []Record
+	for i, line := range bytes.Split(raw, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var r Record
+		if err := json.Unmarshal(line, &r); err != nil {
+			return recs, fmt.Errorf("%s:%d: %v", path, i+1, err)
+		}
+		recs = append(recs, r)
+	}
+	return recs, nil
+}
+
 // EpochStarter is implemented by a GeneratorTerm that changes with the
 // epoch (the two-stage attention schedule); the trainer calls StartEpoch
 // before each epoch's first iteration.
 type EpochStarter interface {
 	StartEpoch(epoch int)
 }
+
+// ErrStop, returned by an OnIter hook, stops training after that iteration
+// as MaxIters does: the latest checkpoint is saved and Run returns nil.
+var ErrStop = errors.New("cyclegan: stop requested")
 
 // Trainer runs the epochs of a training run, logs and saves checkpoints.
 type Trainer struct {
@@ -82,11 +130,16 @@ type Trainer struct {
 	// iterations have been done in all.
 	Epoch, EpochIter, Iter int
 
-	// OnIter, when set, is called after every iteration; OnEpoch after
-	// every epoch (after its checkpoint is saved). A non-nil error stops
-	// training.
+	// OnIter, when set, is called after every iteration (after its line is
+	// logged); OnEpoch after every epoch (after its checkpoint is saved).
+	// A non-nil error stops training; ErrStop from OnIter stops it as
+	// MaxIters does.
 	OnIter  func(r Record) error
 	OnEpoch func(epoch int) error
+
+	// save writes one checkpoint file; checkpoint.Save unless a test
+	// replaces it to make writing fail.
+	save func(path string, ts []checkpoint.Named, meta map[string]string) error
 }
 
 // Dir returns the run's checkpoint folder, CheckpointsDir/Name.
@@ -97,13 +150,16 @@ func (o TrainOptions) LastEpoch() int { return o.NEpochs + o.NEpochsDecay }
 
 // NewTrainer opens the data and builds or restores the model. With
 // ContinueTrain it loads the networks, optimiser state, pools and position
-// saved by an earlier run.
+// saved by an earlier run; loss_log.jsonl is then cut back to the restored
+// iteration, so that lines logged after that checkpoint (by a run that
+// crashed or was stopped by a bad loss) are not repeated. Without it, the
+// run starts a new loss log.
 func NewTrainer(o TrainOptions, extra GeneratorTerm) (*Trainer, error) {
 	d, err := data.Open(o.Data)
 	if err != nil {
 		return nil, err
 	}
-	t := &Trainer{Opts: o, Data: d, Epoch: o.EpochCount}
+	t := &Trainer{Opts: o, Data: d, Epoch: o.EpochCount, save: checkpoint.Save}
 	t.Model = New(o.Model, o.Seed)
 	t.Model.Extra = extra
 	switch {
@@ -116,7 +172,45 @@ func NewTrainer(o TrainOptions, extra GeneratorTerm) (*Trainer, error) {
 			return nil, err
 		}
 	}
+	if err := t.trimLog(); err != nil {
+		return nil, err
+	}
 	return t, nil
+}
+
+// trimLog keeps the loss log's records up to iteration t.Iter (all of them
+// for a fresh run: none).
+func (t *Trainer) trimLog() error {
+	path := filepath.Join(t.Opts.Dir(), LossLog)
+	recs, err := ReadLossLog(path)
+	if err != nil {
+		return err
+	}
+	if len(recs) == 0 && t.Iter == 0 {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+	}
+	return checkpoint.WriteFileAtomic(path, func(w io.Writer) error {
+		for _, r := range recs {
+			if r.Iter > t.Iter {
+				break
+			}
+			if err := writeRecord(w, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func writeRecord(w io.Writer, r Record) error {
+	line, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(line, '\n'))
+	return err
 }
 
 // Schedule returns the learning-rate schedule of the run.
@@ -127,6 +221,9 @@ func (t *Trainer) Schedule() LinearDecay {
 // ItersPerEpoch is the number of iterations of one epoch.
 func (t *Trainer) ItersPerEpoch() int { return t.Data.Len() }
 
+// Done reports whether every epoch has been trained.
+func (t *Trainer) Done() bool { return t.Epoch > t.Opts.LastEpoch() }
+
 // Run trains until the last epoch (or MaxIters) and saves the latest
 // checkpoint at the end of every epoch and when it stops. A loss that is
 // not finite stops training with an error; the checkpoint on disk is then
@@ -136,7 +233,7 @@ func (t *Trainer) Run() error {
 	if err := os.MkdirAll(o.Dir(), 0o755); err != nil {
 		return err
 	}
-	logf, err := os.OpenFile(filepath.Join(o.Dir(), "loss_log.jsonl"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	logf, err := os.OpenFile(filepath.Join(o.Dir(), LossLog), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
@@ -145,15 +242,16 @@ func (t *Trainer) Run() error {
 	defer log.Flush()
 	be := t.Model.backend()
 
-	for t.Epoch <= o.LastEpoch() {
+	done := 0 // iterations of this call
+	for !t.Done() {
 		lr := t.Schedule().At(t.Epoch)
 		if s, ok := t.Model.Extra.(EpochStarter); ok {
 			s.StartEpoch(t.Epoch)
 		}
 		pairs := t.Data.Epoch(t.Epoch)
 		for t.EpochIter < len(pairs) {
-			if o.MaxIters > 0 && t.Iter >= o.MaxIters {
-				return t.Save("latest")
+			if o.MaxIters > 0 && done >= o.MaxIters {
+				return t.stop(log)
 			}
 			a, b, err := t.Data.Load(pairs[t.EpochIter])
 			if err != nil {
@@ -165,22 +263,26 @@ func (t *Trainer) Run() error {
 			}
 			t.Iter++
 			t.EpochIter++
+			done++
 			r := Record{Iter: t.Iter, Epoch: t.Epoch, EpochIter: t.EpochIter, LR: lr,
 				GA: l.GA, GB: l.GB, CycleA: l.CycleA, CycleB: l.CycleB, IdtA: l.IdtA, IdtB: l.IdtB, DA: l.DA, DB: l.DB}
 			if t.Model.Extra != nil {
 				att := l.Att
 				r.Att = &att
 			}
-			line, _ := json.Marshal(r)
-			log.Write(append(line, '\n'))
+			if err := writeRecord(log, r); err != nil {
+				return err
+			}
 			if t.OnIter != nil {
-				if err := t.OnIter(r); err != nil {
+				if err := t.OnIter(r); errors.Is(err, ErrStop) {
+					return t.stop(log)
+				} else if err != nil {
 					return err
 				}
 			}
 		}
 		// The epoch is complete: the next position is the start of the next.
-		done := t.Epoch
+		epoch := t.Epoch
 		t.Epoch, t.EpochIter = t.Epoch+1, 0
 		if err := log.Flush(); err != nil {
 			return err
@@ -188,13 +290,13 @@ func (t *Trainer) Run() error {
 		if err := t.Save("latest"); err != nil {
 			return err
 		}
-		if o.SaveEpochFreq > 0 && done%o.SaveEpochFreq == 0 {
-			if err := t.Save(fmt.Sprint(done)); err != nil {
+		if o.SaveEpochFreq > 0 && epoch%o.SaveEpochFreq == 0 {
+			if err := t.Save(strconv.Itoa(epoch)); err != nil {
 				return err
 			}
 		}
 		if t.OnEpoch != nil {
-			if err := t.OnEpoch(done); err != nil {
+			if err := t.OnEpoch(epoch); err != nil {
 				return err
 			}
 		}
@@ -202,56 +304,121 @@ func (t *Trainer) Run() error {
 	return nil
 }
 
-// Save writes the four networks ({label}_net_{G_A,…}.safetensors) and the
-// training state ({label}_state.safetensors: optimiser moments, pools,
-// random source, position) to the run's folder, each file atomically.
-func (t *Trainer) Save(label string) error {
-	dir := t.Opts.Dir()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// stop flushes the log and saves the latest checkpoint mid-epoch.
+func (t *Trainer) stop(log *bufio.Writer) error {
+	if err := log.Flush(); err != nil {
 		return err
 	}
+	return t.Save("latest")
+}
+
+// CheckpointFiles returns the files of checkpoint label in the run's
+// folder: the four networks, then the training state.
+func (t *Trainer) CheckpointFiles(label string) []string {
+	dir := t.Opts.Dir()
+	var paths []string
+	for _, n := range NetNames {
+		paths = append(paths, filepath.Join(dir, fmt.Sprintf("%s_net_%s.safetensors", label, n)))
+	}
+	return append(paths, filepath.Join(dir, label+"_state.safetensors"))
+}
+
+// Save writes the four networks ({label}_net_{G_A,…}.safetensors) and the
+// training state ({label}_state.safetensors: optimiser moments, pools,
+// random source, position) to the run's folder.
+//
+// The five files are first written in full beside their final names
+// (each atomically, see checkpoint.WriteFileAtomic) and only then renamed
+// into place, so that a failure while writing (a full disk, an error)
+// leaves the previous checkpoint complete and untouched. Every file
+// records the position (epoch, epoch_iter, iter) in its metadata, so that a
+// checkpoint mixed from two saves is detected when it is loaded.
+func (t *Trainer) Save(label string) error {
+	if err := os.MkdirAll(t.Opts.Dir(), 0o755); err != nil {
+		return err
+	}
+	pos := map[string]string{
+		"epoch": strconv.Itoa(t.Epoch), "epoch_iter": strconv.Itoa(t.EpochIter), "iter": strconv.Itoa(t.Iter)}
+	paths := t.CheckpointFiles(label)
+	var staged []string
+	fail := func(err error) error {
+		for _, p := range staged {
+			os.Remove(p)
+		}
+		return fmt.Errorf("saving checkpoint %q (the previous one is intact): %w", label, err)
+	}
+	write := func(path string, ts []checkpoint.Named, meta map[string]string) error {
+		for k, v := range pos {
+			meta[k] = v
+		}
+		tmp := path + ".new"
+		staged = append(staged, tmp)
+		return t.save(tmp, ts, meta)
+	}
 	for i, n := range t.Model.Nets() {
-		path := filepath.Join(dir, fmt.Sprintf("%s_net_%s.safetensors", label, NetNames[i]))
-		if err := checkpoint.Save(path, checkpoint.StateDict(n.Params()), map[string]string{"format": "pt"}); err != nil {
-			return err
+		if err := write(paths[i], checkpoint.StateDict(n.Params()), map[string]string{"format": "pt"}); err != nil {
+			return fail(err)
 		}
 	}
 	st, meta, err := t.Model.state()
 	if err != nil {
-		return err
+		return fail(err)
 	}
-	meta["epoch"] = fmt.Sprint(t.Epoch)
-	meta["epoch_iter"] = fmt.Sprint(t.EpochIter)
-	meta["iter"] = fmt.Sprint(t.Iter)
-	return checkpoint.Save(filepath.Join(dir, label+"_state.safetensors"), st, meta)
+	if err := write(paths[4], st, meta); err != nil {
+		return fail(err)
+	}
+	for i, p := range paths {
+		if err := os.Rename(staged[i], p); err != nil {
+			return fail(err)
+		}
+	}
+	return nil
 }
 
 // restore loads the networks and training state saved under label.
 func (t *Trainer) restore(label string) error {
-	dir := t.Opts.Dir()
-	if err := t.Model.LoadNets(dir, label); err != nil {
-		return err
-	}
-	path := filepath.Join(dir, label+"_state.safetensors")
-	ts, meta, err := checkpoint.Load(path)
+	paths := t.CheckpointFiles(label)
+	statePath := paths[4]
+	ts, meta, err := checkpoint.Load(statePath)
 	if errors.Is(err, os.ErrNotExist) {
 		// Networks without training state (e.g. copied from elsewhere):
 		// continue with fresh optimisers from EpochCount.
-		return nil
+		return t.Model.LoadNets(t.Opts.Dir(), label)
 	}
 	if err != nil {
 		return err
 	}
-	if err := t.Model.setState(ts, meta, path); err != nil {
+	for i, n := range t.Model.Nets() {
+		nts, nmeta, err := checkpoint.Load(paths[i])
+		if err != nil {
+			return err
+		}
+		// Every network must come from the same save as the state.
+		if it, ok := nmeta["iter"]; ok && it != meta["iter"] {
+			return fmt.Errorf("%s was saved at iteration %s but %s at iteration %s: the checkpoint is mixed from two saves",
+				paths[i], it, statePath, meta["iter"])
+		}
+		if err := checkpoint.LoadParams(n.Params(), nts, paths[i]); err != nil {
+			return err
+		}
+	}
+	if err := t.Model.setState(ts, meta, statePath); err != nil {
 		return err
 	}
-	var e, ei, it int
-	if _, err := fmt.Sscan(meta["epoch"], &e); err != nil {
-		return fmt.Errorf("%s: bad epoch %q", path, meta["epoch"])
+	pos := make([]int, 3)
+	for i, k := range []string{"epoch", "epoch_iter", "iter"} {
+		if pos[i], err = strconv.Atoi(meta[k]); err != nil || pos[i] < 0 {
+			return fmt.Errorf("%s: bad %s %q in the metadata", statePath, k, meta[k])
+		}
 	}
-	fmt.Sscan(meta["epoch_iter"], &ei)
-	fmt.Sscan(meta["iter"], &it)
-	t.Epoch, t.EpochIter, t.Iter = e, ei, it
+	t.Epoch, t.EpochIter, t.Iter = pos[0], pos[1], pos[2]
+	if t.Epoch < 1 {
+		return fmt.Errorf("%s: bad epoch %d in the metadata", statePath, t.Epoch)
+	}
+	if t.EpochIter > 0 && t.EpochIter >= t.Data.Len() {
+		return fmt.Errorf("%s: saved at iteration %d of epoch %d, but an epoch of %s has %d iterations: the data set changed",
+			statePath, t.EpochIter, t.Epoch, t.Opts.Data.Dataroot, t.Data.Len())
+	}
 	return nil
 }
 
@@ -291,23 +458,49 @@ func (m *Model) LoadPth(dir string) error {
 	return nil
 }
 
+// optimiser is one of the model's two Adams, with the checkpoint name of
+// each of its parameters: the network's name and the parameter's PyTorch
+// name ("G_A.model.1.weight"), since both generators (and both
+// discriminators) have the same parameter names.
+type optimiser struct {
+	name   string
+	a      *Adam
+	params []string
+}
+
+func (m *Model) optimisers() []optimiser {
+	names := func(nets ...int) []string {
+		var out []string
+		for _, i := range nets {
+			for _, p := range m.Nets()[i].Params() {
+				out = append(out, NetNames[i]+"."+p.Name)
+			}
+		}
+		return out
+	}
+	opts := []optimiser{{"opt_G", m.OptG, names(0, 1)}, {"opt_D", m.OptD, names(2, 3)}}
+	for _, o := range opts {
+		if len(o.params) != len(o.a.Params) {
+			panic(fmt.Sprintf("cyclegan: %s has %d parameters, its networks %d", o.name, len(o.a.Params), len(o.params)))
+		}
+	}
+	return opts
+}
+
 // state returns the optimiser moments, pool images and random source as
 // named tensors and metadata.
 func (m *Model) state() ([]checkpoint.Named, map[string]string, error) {
 	var ts []checkpoint.Named
 	meta := map[string]string{}
-	for _, opt := range []struct {
-		name string
-		a    *Adam
-	}{{"opt_G", m.OptG}, {"opt_D", m.OptD}} {
+	for _, opt := range m.optimisers() {
 		meta[opt.name+".step"] = fmt.Sprint(opt.a.Step)
-		for i, p := range opt.a.Params {
+		for i, name := range opt.params {
 			if opt.a.M[i] == nil {
 				continue
 			}
 			ts = append(ts,
-				checkpoint.Named{Name: opt.name + ".exp_avg." + p.Name, T: opt.a.M[i].To(tensor.CPU)},
-				checkpoint.Named{Name: opt.name + ".exp_avg_sq." + p.Name, T: opt.a.V[i].To(tensor.CPU)})
+				checkpoint.Named{Name: opt.name + ".exp_avg." + name, T: opt.a.M[i].To(tensor.CPU)},
+				checkpoint.Named{Name: opt.name + ".exp_avg_sq." + name, T: opt.a.V[i].To(tensor.CPU)})
 		}
 	}
 	for _, pool := range []struct {
@@ -330,24 +523,22 @@ func (m *Model) state() ([]checkpoint.Named, map[string]string, error) {
 // setState restores what state saved.
 func (m *Model) setState(ts map[string]*tensor.Tensor, meta map[string]string, path string) error {
 	be := m.backend()
-	for _, opt := range []struct {
-		name string
-		a    *Adam
-	}{{"opt_G", m.OptG}, {"opt_D", m.OptD}} {
+	for _, opt := range m.optimisers() {
 		if _, err := fmt.Sscan(meta[opt.name+".step"], &opt.a.Step); err != nil {
 			return fmt.Errorf("%s: bad %s.step %q", path, opt.name, meta[opt.name+".step"])
 		}
-		for i, p := range opt.a.Params {
-			mt, okm := ts[opt.name+".exp_avg."+p.Name]
-			vt, okv := ts[opt.name+".exp_avg_sq."+p.Name]
+		for i, name := range opt.params {
+			p := opt.a.Params[i]
+			mt, okm := ts[opt.name+".exp_avg."+name]
+			vt, okv := ts[opt.name+".exp_avg_sq."+name]
 			if !okm || !okv {
 				if opt.a.Step > 0 {
-					return fmt.Errorf("%s: no optimiser state for %s", path, p.Name)
+					return fmt.Errorf("%s: no optimiser state for %s", path, name)
 				}
 				continue
 			}
 			if !mt.Shape().Equal(p.Var.Shape()) || !vt.Shape().Equal(p.Var.Shape()) {
-				return fmt.Errorf("%s: optimiser state for %s has shape %v, want %v", path, p.Name, mt.Shape(), p.Var.Shape())
+				return fmt.Errorf("%s: optimiser state for %s has shape %v, want %v", path, name, mt.Shape(), p.Var.Shape())
 			}
 			opt.a.M[i] = be.Cast(mt.To(be), p.Var.DType())
 			opt.a.V[i] = be.Cast(vt.To(be), p.Var.DType())
