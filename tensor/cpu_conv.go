@@ -7,7 +7,7 @@ import "fmt"
 //
 //	Conv2d            3×3, stride 1, float32  → Winograd F(4×4, 3×3) (winograd.go)
 //	                  otherwise               → im2col GEMM (im2col.go)
-//	Conv2dInputGrad   stride 1, square kernel, padding ≤ K−1
+//	Conv2dInputGrad   stride 1, square kernel, padding ≤ K−1, O ≤ C
 //	                    → the forward convolution of gy with the flipped,
 //	                      transposed kernel (so Winograd again for 3×3)
 //	                  otherwise               → GEMM, then col2im
@@ -93,8 +93,13 @@ func conv2dFast[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 // with the kernel flipped and its channel axes swapped,
 // w'[c, o, ki, kj] = w[o, c, K−1−ki, K−1−kj], and padding p' = K−1−p, which
 // must not be negative.
+//
+// As a GEMM that correlation packs col(gy), O·K² rows of pixels, where
+// the col2im route packs gy itself (O rows) and scatters C·K² rows: with
+// few input channels (the 3 of an RGB image under a 7×7 kernel), col2im
+// moves ~15× less data, so the flip is taken only when O ≤ C.
 func conv2dInputGradFast[T float](kern gemmKernel[T], g convGeom, gy, w, gx []T) {
-	if g.stride != 1 || g.kh != g.kw || g.padding > g.kh-1 {
+	if g.stride != 1 || g.kh != g.kw || g.padding > g.kh-1 || g.o > g.c {
 		conv2dInputGradGEMM(kern, g, gy, w, gx)
 		return
 	}
