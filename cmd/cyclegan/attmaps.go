@@ -1,0 +1,134 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/camcycle/camcycle/cyclegan"
+	"github.com/camcycle/camcycle/cyclegan/data"
+	"github.com/camcycle/camcycle/cyclegan/report"
+	"github.com/camcycle/camcycle/gradcam"
+	"github.com/camcycle/camcycle/layers"
+)
+
+func runAttention(args []string, stdout, stderr io.Writer) int {
+	o := defaultOptions()
+	fs := newFlags("attention", gDataroot|gCrop|gDirs|gModel|gTest|gAttLayers, &o, stderr)
+	fs.Lookup("att_layers").Usage = "layers to draw: 18, 10,14,15,18, all (residual blocks), last, every (every layer of the generator);" +
+		" default: the run's attention layers, or last"
+	fs.Lookup("num_test").DefValue = "10"
+	o.numTest = 10
+	if st, ok := parse(fs, args, "attention", stderr); !ok {
+		return st
+	}
+	if err := attentionMaps(fs, &o, stdout); err != nil {
+		return failf(stderr, "attention", "%v", err)
+	}
+	return 0
+}
+
+// layerName is a layer's type without its package ("ResnetBlock").
+func layerName(m layers.Module) string {
+	s := fmt.Sprintf("%T", m)
+	return s[strings.LastIndex(s, ".")+1:]
+}
+
+// attentionMaps writes GradCAM heatmap overlays of generator layers: G_A
+// scored by D_A on the A images, G_B scored by D_B on the B images (the
+// thesis' figure 2.4 draws every layer), and an index.html grid.
+func attentionMaps(fs *flag.FlagSet, o *options, stdout io.Writer) error {
+	runAtt, err := loadRunOptions(fs, o)
+	if err != nil {
+		return err
+	}
+	if o.dataroot == "" {
+		return fmt.Errorf("no -dataroot, and %s has no %s naming it", o.checkpointDir(), optFile)
+	}
+	if o.numTest < 1 {
+		return fmt.Errorf("-num_test %d: must be at least 1", o.numTest)
+	}
+	spec := o.att.Layers
+	if spec == "" {
+		spec = runAtt
+	}
+	if spec == "" {
+		spec = "last"
+	}
+	m, err := loadModel(o, "G_A", "G_B", "D_A", "D_B")
+	if err != nil {
+		return err
+	}
+	var idx []int
+	if spec == "every" {
+		for i := range m.GA.Model.Len() {
+			idx = append(idx, i)
+		}
+	} else if idx, err = gradcam.ParseLayers(spec, m.GA.Model); err != nil {
+		return fmt.Errorf("-att_layers: %w", err)
+	}
+	do := data.TestOptions(o.dataroot, o.cropSize)
+	do.Phase = o.phase
+	d, err := data.Open(do)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(o.resultsDir, o.name, fmt.Sprintf("attention_%s_%s", o.phase, o.epoch))
+	page := report.Page{Title: fmt.Sprintf("GradCAM maps: %s, %s phase, epoch %s", o.name, o.phase, o.epoch),
+		Notes: []string{"Each map: GradCAM of a generator layer, the score being the mean of the discriminator's output on the " +
+			"generator's translation (SPEC §3); normalised to [0, 1], upsampled bilinearly to the image and coloured with the jet " +
+			"colour map (blue low, red high) over it.",
+			fmt.Sprintf("Data %s, images resized to %d×%d.", o.dataroot, o.cropSize, o.cropSize)}}
+	be := m.Opts.Backend
+	for _, side := range []struct {
+		heading, tag string
+		g, d         *cyclegan.Network
+		paths        []string
+	}{
+		{"G_A (A → B), scored by D_A, on " + o.phase + "A", "G_A", m.GA, m.DA, d.PathsA()},
+		{"G_B (B → A), scored by D_B, on " + o.phase + "B", "G_B", m.GB, m.DB, d.PathsB()},
+	} {
+		sec := report.Section{Heading: side.heading, Columns: []string{"input", "translation"}}
+		for _, l := range idx {
+			sec.Columns = append(sec.Columns, fmt.Sprintf("%d %s", l, layerName(side.g.Model.Layers[l])))
+		}
+		paths := side.paths[:min(o.numTest, len(side.paths))]
+		for _, p := range paths {
+			x, err := data.LoadImage(p, o.cropSize)
+			if err != nil {
+				return err
+			}
+			x = x.To(be)
+			overlays, err := camOverlays(side.g, side.d, x, idx)
+			if err != nil {
+				return err
+			}
+			row := report.Row{Label: filepath.Base(p)}
+			pics := []report.Picture{
+				{Name: "input", Caption: "input", Image: data.TensorToImage(x)},
+				{Name: "translation", Caption: "translation", Image: data.TensorToImage(cyclegan.Translate(side.g, x))},
+			}
+			for i, l := range idx {
+				pics = append(pics, report.Picture{Name: fmt.Sprintf("layer%02d", l), Caption: fmt.Sprintf("layer %d", l), Image: overlays[i]})
+			}
+			for _, pic := range pics {
+				src := fmt.Sprintf("images/%s_%s_%s.png", stem(p), side.tag, pic.Name)
+				if err := report.SavePNG(filepath.Join(dir, src), pic.Image); err != nil {
+					return err
+				}
+				row.Cells = append(row.Cells, report.Cell{Src: src, Caption: pic.Caption})
+			}
+			sec.Rows = append(sec.Rows, row)
+		}
+		fmt.Fprintf(stdout, "%s: %d images × %d layers\n", side.heading, len(paths), len(idx))
+		page.Sections = append(page.Sections, sec)
+	}
+	path := filepath.Join(dir, "index.html")
+	if err := page.Write(path); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "heatmaps page: %s\n", path)
+	return nil
+}

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/camcycle/camcycle/cyclegan"
+	"github.com/camcycle/camcycle/tensor"
+)
+
+// benchResult is the JSON line bench prints.
+type benchResult struct {
+	MsPerIter  float64   `json:"ms_per_iter"` // median
+	MinMs      float64   `json:"min_ms"`
+	MaxMs      float64   `json:"max_ms"`
+	WarmupMs   float64   `json:"warmup_ms"`
+	Iters      int       `json:"iters"`
+	CropSize   int       `json:"crop_size"`
+	NGF        int       `json:"ngf"`
+	NDF        int       `json:"ndf"`
+	NBlocks    int       `json:"n_blocks"`
+	AttLayers  []int     `json:"att_layers"` // empty: the standard network
+	AttOrder   int       `json:"att_order"`  // 2, 1 or 0; -1 without attention
+	Preset     string    `json:"preset,omitempty"`
+	Device     string    `json:"device"`
+	DType      string    `json:"dtype"`
+	GOMAXPROCS int       `json:"gomaxprocs"`
+	Ms         []float64 `json:"ms"` // every timed iteration
+}
+
+func runBench(args []string, stdout, stderr io.Writer) int {
+	o := defaultOptions()
+	fs := newFlags("bench", gCrop|gModel|gAtt|gBench, &o, stderr)
+	if st, ok := parse(fs, args, "bench", stderr); !ok {
+		return st
+	}
+	if o.preset == "list" {
+		printPresets(stdout)
+		return 0
+	}
+	r, err := bench(fs, &o)
+	if err != nil {
+		return failf(stderr, "bench", "%v", err)
+	}
+	line, _ := json.Marshal(r)
+	fmt.Fprintln(stdout, string(line))
+	return 0
+}
+
+// bench times o.iters training iterations (Model.Step: both generators'
+// and both discriminators' updates, with the attention loss when set) on
+// random images, after one untimed warm-up iteration.
+func bench(fs *flag.FlagSet, o *options) (benchResult, error) {
+	r := benchResult{Iters: o.iters, CropSize: o.cropSize, NGF: o.ngf, NDF: o.ndf, NBlocks: o.nBlocks,
+		Preset: o.preset, Device: o.device, DType: "float32", GOMAXPROCS: runtime.GOMAXPROCS(0), AttOrder: -1, AttLayers: []int{}}
+	if o.iters < 1 {
+		return r, fmt.Errorf("-iters %d: must be at least 1", o.iters)
+	}
+	if o.cropSize < 16 || o.cropSize%4 != 0 {
+		return r, fmt.Errorf("-crop_size %d: must be a multiple of 4, at least 16", o.cropSize)
+	}
+	if o.preset != "" {
+		if err := applyPreset(fs, o.preset, o.nBlocks, 200, explicit(fs)); err != nil {
+			return r, err
+		}
+	}
+	mo, err := o.modelOptions()
+	if err != nil {
+		return r, err
+	}
+	m := cyclegan.New(mo, o.seed)
+	term, err := o.att.Build(m.GA.Model)
+	if err != nil {
+		return r, err
+	}
+	if term != nil {
+		m.Extra = term
+		r.AttLayers = term.Current().Layers()
+		r.AttOrder = term.Current().Options().Order.Number()
+	}
+	rng := tensor.NewRand(o.seed + 1)
+	img := func() *tensor.Tensor {
+		return tensor.RandUniform(rng, tensor.Float32, -1, 1, 1, 3, o.cropSize, o.cropSize).To(mo.Backend)
+	}
+	a, b := img(), img()
+	step := func() (float64, error) {
+		t0 := time.Now()
+		_, err := m.Step(a, b, mo.Adam.LR)
+		return float64(time.Since(t0).Microseconds()) / 1000, err
+	}
+	if r.WarmupMs, err = step(); err != nil {
+		return r, err
+	}
+	for range o.iters {
+		ms, err := step()
+		if err != nil {
+			return r, err
+		}
+		r.Ms = append(r.Ms, ms)
+	}
+	sorted := slices.Clone(r.Ms)
+	slices.Sort(sorted)
+	n := len(sorted)
+	r.MinMs, r.MaxMs = sorted[0], sorted[n-1]
+	r.MsPerIter = sorted[n/2]
+	if n%2 == 0 {
+		r.MsPerIter = (sorted[n/2-1] + sorted[n/2]) / 2
+	}
+	return r, nil
+}

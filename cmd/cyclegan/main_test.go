@@ -1,0 +1,444 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/camcycle/camcycle/attention"
+	"github.com/camcycle/camcycle/cyclegan"
+	"github.com/camcycle/camcycle/cyclegan/data"
+)
+
+// cli runs the command in-process and returns its exit status and output.
+func cli(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+// mustCLI runs the command and fails the test unless it exits with 0.
+func mustCLI(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errOut := cli(t, args...)
+	if code != 0 {
+		t.Fatalf("cyclegan %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+// world is a temporary folder with a tiny synthetic data set (32×32, 4
+// training and 2 test images per domain) and folders for checkpoints and
+// results.
+type world struct {
+	dataroot, checkpoints, results string
+}
+
+func newWorld(t *testing.T) world {
+	t.Helper()
+	dir := t.TempDir()
+	w := world{filepath.Join(dir, "data"), filepath.Join(dir, "checkpoints"), filepath.Join(dir, "results")}
+	if err := data.WriteSynthetic(w.dataroot, data.SynthOptions{Size: 32, Train: 4, Test: 2, StripePeriod: 4, Seed: 2}); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// tiny returns the flags of a tiny training run named name: ngf 4, one
+// residual block, random 32×32 crops of 36×36 images, flips, a pool of 2,
+// two epochs of 4 iterations.
+func (w world) tiny(name string, extra ...string) []string {
+	args := []string{"train", "-dataroot", w.dataroot, "-checkpoints_dir", w.checkpoints, "-results_dir", w.results,
+		"-name", name, "-ngf", "4", "-ndf", "4", "-n_blocks", "1", "-load_size", "36", "-crop_size", "32",
+		"-pool_size", "2", "-n_epochs", "1", "-n_epochs_decay", "1", "-seed", "3", "-quiet"}
+	return append(args, extra...)
+}
+
+func (w world) dir(name string) string { return filepath.Join(w.checkpoints, name) }
+
+func readLog(t *testing.T, path string) []cyclegan.Record {
+	t.Helper()
+	recs, err := cyclegan.ReadLossLog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+// checkPNG checks that path is a PNG of the given size.
+func checkPNG(t *testing.T, path string, size int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Errorf("%s: %v", path, err)
+		return
+	}
+	if b := img.Bounds(); b.Dx() != size || b.Dy() != size {
+		t.Errorf("%s is %dx%d, want %dx%d", path, b.Dx(), b.Dy(), size, size)
+	}
+}
+
+// TestResumeCLI: a run stopped by -max_iters in the first epoch, continued
+// with -continue_train (and nothing else: the run's options come from
+// train_opt.json) past the epoch boundary, stopped again, and continued to
+// the end logs exactly what the uninterrupted run logs. The run has the
+// attention loss, random crops and flips, and an image pool.
+func TestResumeCLI(t *testing.T) {
+	w := newWorld(t)
+	mustCLI(t, w.tiny("full", "-att_layers", "last")...)
+	want, err := os.ReadFile(filepath.Join(w.dir("full"), cyclegan.LossLog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs := readLog(t, filepath.Join(w.dir("full"), cyclegan.LossLog)); len(recs) != 8 || recs[0].Att == nil {
+		t.Fatalf("the uninterrupted run logged %d iterations (att %v), want 8 with att", len(recs), recs[0].Att)
+	}
+
+	out := mustCLI(t, w.tiny("split", "-att_layers", "last", "-max_iters", "3")...)
+	if !strings.Contains(out, "stopped after 3 iterations") {
+		t.Errorf("stopping output:\n%s", out)
+	}
+	cont := []string{"train", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", "split", "-continue_train", "-quiet"}
+	mustCLI(t, append(cont, "-max_iters", "3")...)
+	out = mustCLI(t, cont...)
+	if !strings.Contains(out, "done: 2 epochs") {
+		t.Errorf("final output:\n%s", out)
+	}
+	got, err := os.ReadFile(filepath.Join(w.dir("split"), cyclegan.LossLog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("loss logs differ:\ninterrupted:\n%s\nuninterrupted:\n%s", got, want)
+	}
+	for _, n := range cyclegan.NetNames {
+		f := "latest_net_" + n + ".safetensors"
+		a, _ := os.ReadFile(filepath.Join(w.dir("split"), f))
+		b, _ := os.ReadFile(filepath.Join(w.dir("full"), f))
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("%s differs", f)
+		}
+	}
+	// The train page: loss charts and every epoch's samples with maps.
+	page, err := os.ReadFile(filepath.Join(w.dir("split"), "web", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"<svg", "<polyline", "cycle_A", "D_B", "att", "epoch 2", "epoch002_fake_B.png", "epoch001_cam10_G_B_fake_B.png"} {
+		if !bytes.Contains(page, []byte(s)) {
+			t.Errorf("the train page has no %q", s)
+		}
+	}
+	checkPNG(t, filepath.Join(w.dir("split"), "web", "images", "epoch002_rec_A.png"), 32)
+	checkPNG(t, filepath.Join(w.dir("split"), "web", "images", "epoch002_cam10_G_A_real_A.png"), 32)
+}
+
+// TestEveryPresetTrains trains each preset for two iterations: presets with
+// an attention loss log it, the standard one does not.
+func TestEveryPresetTrains(t *testing.T) {
+	w := newWorld(t)
+	for _, p := range attention.Presets() {
+		mustCLI(t, w.tiny(p.Name, "-preset", p.Name, "-max_iters", "2", "-n_blocks", "2")...)
+		recs := readLog(t, filepath.Join(w.dir(p.Name), cyclegan.LossLog))
+		if len(recs) != 2 {
+			t.Errorf("preset %s: %d iterations logged, want 2", p.Name, len(recs))
+			continue
+		}
+		if hasAtt := recs[1].Att != nil; hasAtt != p.Set(2, 2).Enabled() {
+			t.Errorf("preset %s: att logged %v", p.Name, hasAtt)
+		}
+		opts, err := readSavedOptions(w.dir(p.Name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range presetFlags(p.Set(2, 2)) {
+			if opts[k] != v {
+				t.Errorf("preset %s: saved -%s %q, want %q", p.Name, k, opts[k], v)
+			}
+		}
+	}
+}
+
+// TestPresetFlagsOverride: flags given with a preset win over it.
+func TestPresetFlagsOverride(t *testing.T) {
+	w := newWorld(t)
+	mustCLI(t, w.tiny("p", "-preset", "gradcam_coeff", "-lambda_att", "0.5", "-max_iters", "1")...)
+	opts, err := readSavedOptions(w.dir("p"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts["lambda_att"] != "0.5" || opts["att_layers"] != "last" {
+		t.Errorf("saved options %v: want lambda_att 0.5 (given) and att_layers last (the preset's)", opts)
+	}
+}
+
+// TestTwoStageByContinuing continues a run with other attention layers:
+// allowed, and the change is reported.
+func TestTwoStageByContinuing(t *testing.T) {
+	w := newWorld(t)
+	mustCLI(t, w.tiny("two", "-att_layers", "last", "-max_iters", "2", "-n_blocks", "2")...)
+	out := mustCLI(t, "train", "-checkpoints_dir", w.checkpoints, "-name", "two", "-continue_train", "-quiet",
+		"-att_layers", "all", "-max_iters", "1")
+	if !strings.Contains(out, `-att_layers "last" → "all"`) || !strings.Contains(out, "layers [10 11]") {
+		t.Errorf("continuing with other layers:\n%s", out)
+	}
+	if recs := readLog(t, filepath.Join(w.dir("two"), cyclegan.LossLog)); len(recs) != 3 {
+		t.Errorf("%d iterations logged, want 3", len(recs))
+	}
+}
+
+// trained returns a world with a tiny run "r" trained for two iterations
+// (with args added).
+func trained(t *testing.T, args ...string) world {
+	w := newWorld(t)
+	mustCLI(t, w.tiny("r", append([]string{"-max_iters", "2"}, args...)...)...)
+	return w
+}
+
+// TestTestCommand translates the test images of a trained run: PNGs named
+// after the inputs, real | fake | reconstruction, GradCAM maps of the
+// run's attention layer, and the page.
+func TestTestCommand(t *testing.T) {
+	w := trained(t, "-att_layers", "last")
+	out := mustCLI(t, "test", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", "r")
+	dir := filepath.Join(w.results, "r", "test_latest")
+	if !strings.Contains(out, filepath.Join(dir, "index.html")) {
+		t.Errorf("output:\n%s", out)
+	}
+	names := map[string][]string{
+		"testA": {"real_A", "fake_B", "rec_A", "cam10_G_A_real_A", "cam10_G_B_fake_B"},
+		"testB": {"real_B", "fake_A", "rec_B", "cam10_G_B_real_B", "cam10_G_A_fake_A"},
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for folder, kinds := range names {
+		inputs, err := data.ListImages(filepath.Join(w.dataroot, folder))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range inputs {
+			for _, k := range kinds {
+				f := stem(in) + "_" + k + ".png"
+				checkPNG(t, filepath.Join(dir, "images", f), 32)
+				if !bytes.Contains(page, []byte("images/"+f)) {
+					t.Errorf("the page does not show %s", f)
+				}
+			}
+		}
+	}
+}
+
+// TestTestModelPath runs one generator file on a folder of images, as the
+// reference's test with --model_path: ngf and the number of blocks are
+// read from the file.
+func TestTestModelPath(t *testing.T) {
+	w := trained(t)
+	model := filepath.Join(w.dir("r"), "latest_net_G_A.safetensors")
+	in := filepath.Join(w.dataroot, "testA")
+	out := mustCLI(t, "test", "-model_path", model, "-dataroot", in, "-results_dir", w.results, "-crop_size", "32")
+	if !strings.Contains(out, "translated 2 images") {
+		t.Errorf("output:\n%s", out)
+	}
+	inputs, _ := data.ListImages(in)
+	for _, p := range inputs {
+		for _, k := range []string{"real", "fake"} {
+			checkPNG(t, filepath.Join(w.results, "latest_net_G_A", "test_latest", "images", stem(p)+"_"+k+".png"), 32)
+		}
+	}
+}
+
+// TestAttentionCommand draws every layer of both generators.
+func TestAttentionCommand(t *testing.T) {
+	w := trained(t)
+	mustCLI(t, "attention", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", "r",
+		"-att_layers", "every", "-num_test", "1")
+	dir := filepath.Join(w.results, "r", "attention_test_latest")
+	n := 0
+	for _, side := range []struct{ folder, tag string }{{"testA", "G_A"}, {"testB", "G_B"}} {
+		inputs, _ := data.ListImages(filepath.Join(w.dataroot, side.folder))
+		for l := range 1 + 9 + 1 + 6 + 3 { // a one-block generator has 20 layers
+			checkPNG(t, filepath.Join(dir, "images", stem(inputs[0])+"_"+side.tag+"_layer"+twoDigits(l)+".png"), 32)
+			n++
+		}
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := bytes.Count(page, []byte("_layer")); got < n {
+		t.Errorf("the page shows %d maps, want %d", got, n)
+	}
+	if !bytes.Contains(page, []byte("ResnetBlock")) {
+		t.Error("the page does not name the layers")
+	}
+}
+
+func twoDigits(i int) string { return string([]byte{byte('0' + i/10), byte('0' + i%10)}) }
+
+// TestBenchJSON: bench prints one JSON line with the timings and the
+// configuration, attention included.
+func TestBenchJSON(t *testing.T) {
+	out := mustCLI(t, "bench", "-crop_size", "32", "-ngf", "4", "-ndf", "4", "-n_blocks", "2", "-iters", "3", "-preset", "gradcam_four")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("bench printed %d lines:\n%s", len(lines), out)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &r); err != nil {
+		t.Fatalf("bench output %q: %v", lines[0], err)
+	}
+	if ms, _ := r["ms_per_iter"].(float64); ms <= 0 || ms < r["min_ms"].(float64) {
+		t.Errorf("ms_per_iter %v, min_ms %v", r["ms_per_iter"], r["min_ms"])
+	}
+	want := map[string]any{"iters": 3.0, "crop_size": 32.0, "ngf": 4.0, "n_blocks": 2.0, "att_order": 2.0, "device": "cpu"}
+	for k, v := range want {
+		if r[k] != v {
+			t.Errorf("%s = %v, want %v", k, r[k], v)
+		}
+	}
+	if l, _ := r["att_layers"].([]any); len(l) != 2 || l[0] != 10.0 || l[1] != 11.0 {
+		t.Errorf("att_layers %v, want [10 11] (the four-layer preset on two blocks)", r["att_layers"])
+	}
+	_, out, _ = cli(t, "bench", "-crop_size", "32", "-ngf", "4", "-ndf", "4", "-n_blocks", "1", "-iters", "1")
+	if !strings.Contains(out, `"att_layers":[]`) || !strings.Contains(out, `"att_order":-1`) {
+		t.Errorf("standard bench: %s", out)
+	}
+}
+
+// TestBadInput: mistakes give a clear message naming the culprit and a
+// non-zero exit status, and write no checkpoint.
+func TestBadInput(t *testing.T) {
+	w := newWorld(t)
+	empty := filepath.Join(t.TempDir(), "empty")
+	os.MkdirAll(filepath.Join(empty, "trainA"), 0o755)
+	os.MkdirAll(filepath.Join(empty, "trainB"), 0o755)
+
+	corrupt := filepath.Join(t.TempDir(), "corrupt")
+	if err := data.WriteSynthetic(corrupt, data.SynthOptions{Size: 32, Train: 2, Test: 1, StripePeriod: 4, Seed: 2}); err != nil {
+		t.Fatal(err)
+	}
+	good, _ := data.ListImages(filepath.Join(corrupt, "trainA"))
+	raw, _ := os.ReadFile(good[0])
+	os.WriteFile(filepath.Join(corrupt, "trainA", "a_truncated.png"), raw[:len(raw)/2], 0o644)
+
+	emptyFile := filepath.Join(t.TempDir(), "emptyfile")
+	data.WriteSynthetic(emptyFile, data.SynthOptions{Size: 32, Train: 1, Test: 1, StripePeriod: 4, Seed: 2})
+	os.WriteFile(filepath.Join(emptyFile, "trainB", "0_empty.jpg"), nil, 0o644)
+
+	textFile := filepath.Join(t.TempDir(), "text")
+	data.WriteSynthetic(textFile, data.SynthOptions{Size: 32, Train: 1, Test: 1, StripePeriod: 4, Seed: 2})
+	os.WriteFile(filepath.Join(textFile, "trainA", "0_notes.jpg"), []byte("not an image\n"), 0o644)
+
+	wrongName := filepath.Join(t.TempDir(), "wrong.safetensors")
+	os.WriteFile(wrongName, []byte("this is not a checkpoint"), 0o644)
+
+	for _, c := range []struct {
+		name   string
+		args   []string
+		code   int
+		stderr []string
+		noRun  string // a run folder that must hold no checkpoint
+	}{
+		{"unknown command", []string{"fly"}, 2, []string{`unknown command "fly"`}, ""},
+		{"unknown flag", []string{"train", "-n_epoch", "3"}, 2, []string{"n_epoch"}, ""},
+		{"stray argument", []string{"train", "-quiet", "horse2zebra"}, 2, []string{`"horse2zebra"`}, ""},
+		{"bad number", []string{"train", "-ngf", "many"}, 2, []string{"-ngf"}, ""},
+		{"cuda without the tag", w.tiny("cuda", "-device", "cuda"), 1, []string{"-device cuda", "without CUDA support"}, "cuda"},
+		{"unknown device", w.tiny("tpu", "-device", "tpu"), 1, []string{`-device "tpu"`}, "tpu"},
+		{"unknown preset", w.tiny("p", "-preset", "zebra"), 1, []string{`"zebra"`, "gradcam_four"}, "p"},
+		{"layer outside", w.tiny("l", "-att_layers", "40"), 1, []string{"-att_layers", "40"}, "l"},
+		{"bad order", w.tiny("o", "-att_layers", "last", "-att_order", "3"), 1, []string{"-att_order"}, "o"},
+		{"missing dataroot", w.tiny("m", "-dataroot", filepath.Join(w.dataroot, "nope")), 1, []string{filepath.Join(w.dataroot, "nope", "trainA"), "does not exist"}, "m"},
+		{"empty folder", w.tiny("e", "-dataroot", empty), 1, []string{filepath.Join(empty, "trainA"), "no images"}, "e"},
+		{"truncated image", w.tiny("t", "-dataroot", corrupt), 1, []string{"a_truncated.png"}, "t"},
+		{"empty image file", w.tiny("z", "-dataroot", emptyFile), 1, []string{"0_empty.jpg", "empty"}, "z"},
+		{"text named .jpg", w.tiny("x", "-dataroot", textFile), 1, []string{"0_notes.jpg"}, "x"},
+		{"no checkpoint", []string{"test", "-checkpoints_dir", w.checkpoints, "-name", "none", "-dataroot", w.dataroot},
+			1, []string{filepath.Join(w.checkpoints, "none", "latest_net_G_A.safetensors")}, ""},
+		{"not a checkpoint", []string{"test", "-model_path", wrongName, "-dataroot", w.dataroot}, 1, []string{wrongName}, ""},
+		{"continue without a run", w.tiny("c", "-continue_train"), 1, []string{filepath.Join(w.checkpoints, "c", "latest_")}, "c"},
+	} {
+		code, _, errOut := cli(t, c.args...)
+		if code != c.code {
+			t.Errorf("%s: exit %d, want %d (stderr %q)", c.name, code, c.code, errOut)
+		}
+		for _, s := range c.stderr {
+			if !strings.Contains(errOut, s) {
+				t.Errorf("%s: stderr %q does not say %q", c.name, errOut, s)
+			}
+		}
+		if c.noRun != "" {
+			if m, _ := filepath.Glob(filepath.Join(w.dir(c.noRun), "*.safetensors")); len(m) > 0 {
+				t.Errorf("%s: checkpoint files written: %v", c.name, m)
+			}
+		}
+	}
+}
+
+// TestCheckpointMismatch: a model with other shapes than the checkpoint,
+// or a checkpoint with other names, fails naming the file, and a new run
+// refuses to overwrite an existing one.
+func TestCheckpointMismatch(t *testing.T) {
+	w := trained(t)
+	code, _, errOut := cli(t, "test", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", "r", "-ngf", "8")
+	if code != 1 || !strings.Contains(errOut, "latest_net_G_A.safetensors") || !strings.Contains(errOut, "model.1.weight") {
+		t.Errorf("test with another ngf: exit %d, %q", code, errOut)
+	}
+	// A discriminator's file where a generator's belongs: other names.
+	d := filepath.Join(w.dir("r"), "latest_net_D_A.safetensors")
+	code, _, errOut = cli(t, "test", "-model_path", d, "-dataroot", filepath.Join(w.dataroot, "testA"),
+		"-results_dir", w.results, "-ngf", "4", "-n_blocks", "1")
+	if code != 1 || !strings.Contains(errOut, d) {
+		t.Errorf("test with a discriminator as generator: exit %d, %q", code, errOut)
+	}
+	before, _ := os.ReadFile(filepath.Join(w.dir("r"), "latest_net_G_A.safetensors"))
+	code, _, errOut = cli(t, w.tiny("r", "-max_iters", "1")...)
+	if code != 1 || !strings.Contains(errOut, "-continue_train") {
+		t.Errorf("a new run over an old one: exit %d, %q", code, errOut)
+	}
+	after, _ := os.ReadFile(filepath.Join(w.dir("r"), "latest_net_G_A.safetensors"))
+	if !bytes.Equal(before, after) {
+		t.Error("the old run's checkpoint changed")
+	}
+}
+
+// TestHelp: help, the presets table and -h exit 0 and say what they list.
+func TestHelp(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"help"}, []string{"train", "test", "attention", "bench"}},
+		{[]string{"help", "presets"}, []string{"gradcam_four", "-att_layers 10,14,15,18", "two_stage"}},
+		{[]string{"train", "-preset", "list"}, []string{"gradcam_detach", "-att_detach true"}},
+		{[]string{"help", "train"}, []string{"-lambda_identity", "-att_order", "-max_iters", "-init_from"}},
+		{[]string{"test", "-h"}, []string{"-model_path", "-num_test"}},
+	} {
+		code, out, errOut := cli(t, c.args...)
+		if code != 0 {
+			t.Errorf("%v: exit %d", c.args, code)
+		}
+		out += errOut // -h prints the flags on stderr, as Go's flag package does
+		for _, s := range c.want {
+			if !strings.Contains(out, s) {
+				t.Errorf("%v: output does not contain %q", c.args, s)
+			}
+		}
+	}
+	if code, _, _ := cli(t); code != 2 {
+		t.Errorf("no command: exit %d, want 2", code)
+	}
+}

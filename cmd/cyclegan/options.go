@@ -1,0 +1,443 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/camcycle/camcycle/attention"
+	"github.com/camcycle/camcycle/cuda"
+	"github.com/camcycle/camcycle/cyclegan"
+	"github.com/camcycle/camcycle/cyclegan/checkpoint"
+	"github.com/camcycle/camcycle/cyclegan/data"
+	"github.com/camcycle/camcycle/tensor"
+)
+
+// options holds every flag of every subcommand; each subcommand registers
+// the groups it uses (see newFlags). Names and defaults follow
+// pytorch-CycleGAN-and-pix2pix's options/*.py.
+type options struct {
+	// Data.
+	dataroot, phase, preprocess string
+	loadSize, cropSize          int
+	noFlip, serialBatches       bool
+	maxDatasetSize              int
+
+	// Where things go.
+	name, checkpointsDir, resultsDir string
+
+	// Networks and computation.
+	ngf, ndf, nBlocks, nLayersD int
+	device                      string
+	seed                        uint64
+
+	// Training.
+	nEpochs, nEpochsDecay, epochCount, saveEpochFreq int
+	lr, beta1                                        float64
+	poolSize                                         int
+	lambdaA, lambdaB, lambdaIdentity                 float64
+	continueTrain                                    bool
+	epoch                                            string
+	maxIters                                         int
+	initFrom                                         string
+	quiet                                            bool
+
+	// The attention loss (SPEC §3–4).
+	att    attention.Settings
+	preset string
+
+	// Test, attention pictures and bench.
+	numTest   int
+	modelPath string
+	iters     int
+}
+
+// flag groups.
+const (
+	gData     = 1 << iota // the training data's options: dataroot, phase, preprocess, load_size, ...
+	gDataroot             // dataroot and phase only
+	gCrop                 // crop_size
+	gDirs
+	gModel
+	gTrain
+	gAtt       // every attention flag and -preset
+	gAttLayers // -att_layers only
+	gTest
+	gBench
+)
+
+// defaultOptions returns the options with every flag's default, so that a
+// subcommand that does not register a flag still gets its default value.
+func defaultOptions() options {
+	var o options
+	newFlags("all", -1, &o, io.Discard)
+	return o
+}
+
+// newFlags returns the flag set of subcommand cmd with the groups it uses,
+// writing its messages to stderr.
+func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("cyclegan "+cmd, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: cyclegan %s [flags]\n\n%s\nFlags:\n", cmd, commandDoc(cmd))
+		fs.PrintDefaults()
+	}
+	if groups&(gData|gDataroot) != 0 {
+		if cmd == "train" {
+			fs.StringVar(&o.dataroot, "dataroot", "", "path to images (should have subfolders trainA, trainB, testA, testB); empty: the built-in synthetic data set")
+			fs.StringVar(&o.phase, "phase", "train", "train, test, etc: the image folders read are {phase}A and {phase}B")
+		} else {
+			fs.StringVar(&o.dataroot, "dataroot", "", "path to images (should have subfolders testA, testB); empty: the run's, from its train_opt.json")
+			fs.StringVar(&o.phase, "phase", "test", "train, test, etc: the image folders read are {phase}A and {phase}B")
+		}
+	}
+	if groups&gData != 0 {
+		fs.StringVar(&o.preprocess, "preprocess", "resize_and_crop", "scaling and cropping of images at load time [resize_and_crop | crop | scale_width | scale_width_and_crop | resize | none]")
+		fs.IntVar(&o.loadSize, "load_size", 286, "scale images to this size")
+		fs.BoolVar(&o.noFlip, "no_flip", false, "if specified, do not flip the images for data augmentation")
+		fs.BoolVar(&o.serialBatches, "serial_batches", false, "if true, takes images in order to make batches, otherwise takes them randomly")
+		fs.IntVar(&o.maxDatasetSize, "max_dataset_size", 0, "maximum number of images per domain (the first ones in sorted order); 0: all")
+	}
+	if groups&gCrop != 0 {
+		switch cmd {
+		case "train":
+			fs.IntVar(&o.cropSize, "crop_size", 256, "then crop to this size")
+		case "bench":
+			fs.IntVar(&o.cropSize, "crop_size", 256, "side of the random training images")
+		default:
+			fs.IntVar(&o.cropSize, "crop_size", 256, "image size: images are resized to crop_size × crop_size (default: the run's)")
+		}
+	}
+	if groups&gDirs != 0 {
+		fs.StringVar(&o.name, "name", "experiment_name", "name of the experiment: where samples and models are stored (with no -dataroot: synthetic)")
+		fs.StringVar(&o.checkpointsDir, "checkpoints_dir", "./checkpoints", "models are saved here")
+		fs.StringVar(&o.resultsDir, "results_dir", "./results/", "results pages and images are saved here")
+		fs.StringVar(&o.epoch, "epoch", "latest", "which epoch to load? set to latest to use latest cached model")
+	}
+	if groups&gModel != 0 {
+		fs.IntVar(&o.ngf, "ngf", 64, "# of gen filters in the last conv layer")
+		fs.IntVar(&o.ndf, "ndf", 64, "# of discrim filters in the first conv layer")
+		fs.IntVar(&o.nBlocks, "n_blocks", 9, "# of residual blocks of the generator (resnet_9blocks: 9)")
+		fs.IntVar(&o.nLayersD, "n_layers_D", 3, "# of strided convolutions of the PatchGAN discriminator")
+		fs.StringVar(&o.device, "device", "cpu", "cpu or cuda (cuda needs a program built with -tags cuda)")
+		fs.Uint64Var(&o.seed, "seed", 0, "seed of the weights, data order, crops, flips and image pool")
+	}
+	if groups&gTrain != 0 {
+		fs.IntVar(&o.nEpochs, "n_epochs", 100, "number of epochs with the initial learning rate")
+		fs.IntVar(&o.nEpochsDecay, "n_epochs_decay", 100, "number of epochs to linearly decay learning rate to zero")
+		fs.IntVar(&o.epochCount, "epoch_count", 1, "the starting epoch count (with -continue_train, taken from the checkpoint)")
+		fs.IntVar(&o.saveEpochFreq, "save_epoch_freq", 5, "frequency of saving checkpoints {epoch}_net_* at the end of epochs")
+		fs.Float64Var(&o.lr, "lr", 0.0002, "initial learning rate for adam")
+		fs.Float64Var(&o.beta1, "beta1", 0.5, "momentum term of adam")
+		fs.IntVar(&o.poolSize, "pool_size", 50, "the size of image buffer that stores previously generated images")
+		fs.Float64Var(&o.lambdaA, "lambda_A", 10, "weight for cycle loss (A -> B -> A)")
+		fs.Float64Var(&o.lambdaB, "lambda_B", 10, "weight for cycle loss (B -> A -> B)")
+		fs.Float64Var(&o.lambdaIdentity, "lambda_identity", 0.5, "use identity mapping; scales the identity loss relative to lambda_A, lambda_B")
+		fs.BoolVar(&o.continueTrain, "continue_train", false, "continue training: load the checkpoint -epoch and the run's saved options")
+		fs.IntVar(&o.maxIters, "max_iters", 0, "stop after this many iterations (of this call) and save; 0: no limit")
+		fs.StringVar(&o.initFrom, "init_from", "", "folder with PyTorch weights {G_A,G_B,D_A,D_B}.pth to start from")
+		fs.BoolVar(&o.quiet, "quiet", false, "no progress bar")
+	}
+	if groups&gAtt != 0 {
+		a := &o.att
+		fs.StringVar(&a.Layers, "att_layers", "", "attention loss on these generator layers: 18, 10,14,15,18, all (every residual block), last; empty: standard CycleGAN")
+		fs.StringVar(&a.Weights, "att_weights", "", "relative weight of each of -att_layers (default uniform)")
+		fs.Float64Var(&a.Lambda, "lambda_att", 1, "weight of the attention-consistency loss")
+		fs.StringVar(&a.Direction, "att_direction", "both", "both, or A2B: only the A -> B -> A term")
+		fs.BoolVar(&a.Detach, "att_detach", false, "detach the translation-side maps cam_GA(real_A), cam_GB(real_B)")
+		fs.StringVar(&a.Order, "att_order", "2", "2: full second order; 1: GradCAM weights as constants; 0: logged only, as the thesis' code")
+		fs.StringVar(&a.Stage2Layers, "att_layers2", "", "two-stage schedule: the layers used from -att_stage2_epoch on")
+		fs.StringVar(&a.Stage2Weights, "att_weights2", "", "relative weights of -att_layers2")
+		fs.IntVar(&a.Stage2Epoch, "att_stage2_epoch", 0, "first epoch of the second stage")
+		fs.StringVar(&o.preset, "preset", "", "an experiment of the thesis (see 'cyclegan help presets'; 'list' prints them); explicit flags override it")
+	}
+	if groups&(gAtt|gAttLayers) == gAttLayers {
+		fs.StringVar(&o.att.Layers, "att_layers", "", "generator layers to show GradCAM maps of: 18, 10,14,15,18, all, last"+
+			" (default: the run's attention layers)")
+	}
+	if groups&gTest != 0 {
+		fs.IntVar(&o.numTest, "num_test", 50, "how many test images to run (per domain)")
+		fs.StringVar(&o.modelPath, "model_path", "", "a single generator (.pth or .safetensors): translate the images of -dataroot in one direction")
+	}
+	if groups&gBench != 0 {
+		fs.IntVar(&o.iters, "iters", 5, "timed training iterations (after one warm-up)")
+	}
+	return fs
+}
+
+// commandDoc is the text above a command's flags in its usage.
+func commandDoc(cmd string) string {
+	switch cmd {
+	case "train":
+		return `Trains a CycleGAN (SPEC §2), with the GradCAM attention loss when -att_layers or -preset asks for it.
+Without -dataroot it runs the main job: a small model on a synthetic data set (plain shapes vs striped
+shapes) written into CHECKPOINTS/synthetic_dataset, in about five minutes on two CPU cores.
+Writes CHECKPOINTS/NAME/: latest_net_{G_A,G_B,D_A,D_B}.safetensors (PyTorch state-dict names),
+latest_state.safetensors (optimisers, pools, random state, position), {epoch}_net_* every
+-save_epoch_freq epochs, loss_log.jsonl, train_opt.txt/.json and the train page web/index.html.
+-continue_train resumes exactly where the run stopped, with the options it was started with
+(flags given now override them). Ctrl-C stops after the current iteration and saves.
+
+Examples:
+  cyclegan train
+  cyclegan train -dataroot datasets/horse2zebra -name h2z -preset gradcam
+  cyclegan train -name h2z -continue_train
+`
+	case "test":
+		return `Translates test images with a trained run (-name; its size and data come from its train_opt.json)
+and writes RESULTS/NAME/{phase}_{epoch}/index.html with images/{file}_{real_A,fake_B,rec_A,...}.png,
+and the GradCAM maps of the run's attention layers (or of -att_layers) beside them.
+With -model_path FILE (a generator .pth or .safetensors, e.g. a published latest_net_G_A.pth) it
+translates the images of the folder -dataroot in one direction, as the reference's --model_path test.
+
+Examples:
+  cyclegan test -name h2z -num_test 120
+  cyclegan test -model_path horse2zebra.pth -dataroot datasets/horse2zebra/testA
+`
+	case "attention":
+		return `Writes GradCAM heatmaps of generator layers, coloured and laid over the input images: G_A scored
+by D_A on {phase}A, G_B scored by D_B on {phase}B, and an index.html grid, in
+RESULTS/NAME/attention_{phase}_{epoch}/. -att_layers every draws every layer of the generator.
+
+Examples:
+  cyclegan attention -name h2z -att_layers every -num_test 4
+`
+	case "bench":
+		return `Times -iters training iterations (both generator and discriminator updates, the attention
+loss included) on random images after one warm-up, and prints one JSON line: ms_per_iter (the
+median), min_ms, iters, crop_size, ngf, n_blocks, att_layers, att_order, device, ...
+
+Examples:
+  cyclegan bench -crop_size 256 -iters 5
+  cyclegan bench -crop_size 128 -preset gradcam_all -att_order 1
+`
+	}
+	return ""
+}
+
+// explicit returns the names of the flags given on the command line.
+func explicit(fs *flag.FlagSet) map[string]bool {
+	m := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { m[f.Name] = true })
+	return m
+}
+
+// isPerCall reports whether a train flag belongs to one call of the
+// command rather than to the run: such flags are neither saved with the
+// run's options nor restored.
+func isPerCall(name string) bool {
+	switch name {
+	case "name", "checkpoints_dir", "results_dir", "continue_train", "epoch", "max_iters",
+		"init_from", "quiet", "device", "preset", "epoch_count":
+		return true
+	}
+	return false
+}
+
+// flagValues returns the values of fs's flags, except perCall ones.
+func flagValues(fs *flag.FlagSet) map[string]string {
+	m := map[string]string{}
+	fs.VisitAll(func(f *flag.Flag) {
+		if !isPerCall(f.Name) {
+			m[f.Name] = f.Value.String()
+		}
+	})
+	return m
+}
+
+// optFile is the JSON record of a run's options in its checkpoint folder.
+const optFile = "train_opt.json"
+
+// readSavedOptions reads CHECKPOINTS/NAME/train_opt.json; a missing file
+// gives nil and no error.
+func readSavedOptions(dir string) (map[string]string, error) {
+	path := filepath.Join(dir, optFile)
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]string
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	return m, nil
+}
+
+// applySaved sets every flag of fs that was not given explicitly and that
+// saved holds (the options a run was started with), so that a continued
+// run or a test uses the run's configuration; only the flags named in only,
+// when it is not nil. It returns the names set.
+func applySaved(fs *flag.FlagSet, saved map[string]string, given map[string]bool, path string, only []string) ([]string, error) {
+	var set []string
+	for k, v := range saved {
+		if given[k] || isPerCall(k) || fs.Lookup(k) == nil || (only != nil && !slices.Contains(only, k)) {
+			continue
+		}
+		if err := fs.Set(k, v); err != nil {
+			return nil, fmt.Errorf("%s: option %s: %v", path, k, err)
+		}
+		set = append(set, k)
+	}
+	sort.Strings(set)
+	return set, nil
+}
+
+// writeOptions saves the run's options as train_opt.json and, in the
+// reference's layout, train_opt.txt ("name: value [default: d]").
+func writeOptions(dir string, fs *flag.FlagSet) error {
+	vals := flagValues(fs)
+	raw, err := json.MarshalIndent(vals, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := checkpoint.WriteFileAtomic(filepath.Join(dir, optFile), func(w io.Writer) error {
+		_, err := w.Write(append(raw, '\n'))
+		return err
+	}); err != nil {
+		return err
+	}
+	return checkpoint.WriteFileAtomic(filepath.Join(dir, "train_opt.txt"), func(w io.Writer) error {
+		fmt.Fprintln(w, "----------------- Options ---------------")
+		fs.VisitAll(func(f *flag.Flag) {
+			if isPerCall(f.Name) && f.Name != "name" && f.Name != "checkpoints_dir" {
+				return
+			}
+			def := ""
+			if f.Value.String() != f.DefValue {
+				def = fmt.Sprintf("\t[default: %s]", f.DefValue)
+			}
+			fmt.Fprintf(w, "%25s: %-30s%s\n", f.Name, f.Value.String(), def)
+		})
+		fmt.Fprintln(w, "----------------- End -------------------")
+		return nil
+	})
+}
+
+// applyPreset sets the attention flags from preset name, except those given
+// explicitly. The preset's settings depend on the generator's depth and the
+// run's length, so it is applied after those are known.
+func applyPreset(fs *flag.FlagSet, name string, nBlocks, lastEpoch int, given map[string]bool) error {
+	p, err := attention.LookupPreset(name)
+	if err != nil {
+		return err
+	}
+	for k, v := range presetFlags(p.Set(nBlocks, lastEpoch)) {
+		if !given[k] {
+			if err := fs.Set(k, v); err != nil {
+				return fmt.Errorf("-preset %s: %s: %v", name, k, err)
+			}
+		}
+	}
+	return nil
+}
+
+// presetFlags returns settings s as the values of every attention flag.
+func presetFlags(s attention.Settings) map[string]string {
+	lambda, order, dir := s.Lambda, s.Order, s.Direction
+	if lambda == 0 {
+		lambda = 1
+	}
+	if order == "" {
+		order = "2"
+	}
+	if dir == "" {
+		dir = "both"
+	}
+	return map[string]string{
+		"att_layers": s.Layers, "att_weights": s.Weights, "lambda_att": strconv.FormatFloat(lambda, 'g', -1, 64),
+		"att_direction": dir, "att_detach": strconv.FormatBool(s.Detach), "att_order": order,
+		"att_layers2": s.Stage2Layers, "att_weights2": s.Stage2Weights, "att_stage2_epoch": strconv.Itoa(s.Stage2Epoch),
+	}
+}
+
+// presetSummary returns the flags preset p sets that differ from the
+// defaults, for a generator of nBlocks blocks and lastEpoch epochs.
+func presetSummary(p attention.Preset, nBlocks, lastEpoch int) string {
+	def := presetFlags(attention.Settings{})
+	f := presetFlags(p.Set(nBlocks, lastEpoch))
+	var parts []string
+	for _, k := range []string{"att_layers", "att_weights", "lambda_att", "att_direction", "att_detach", "att_order",
+		"att_layers2", "att_weights2", "att_stage2_epoch"} {
+		if f[k] != def[k] {
+			parts = append(parts, fmt.Sprintf("-%s %s", k, f[k]))
+		}
+	}
+	if len(parts) == 0 {
+		return "(no attention flags)"
+	}
+	return strings.Join(parts, " ")
+}
+
+// printPresets writes the table of presets.
+func printPresets(w io.Writer) {
+	fmt.Fprintln(w, "Presets (-preset NAME): the experiments of the thesis (SPEC §4), then its future work.")
+	fmt.Fprintln(w, "Flags are shown for a 9-block generator trained 200 epochs; explicit flags override them.")
+	fmt.Fprintln(w)
+	for _, p := range attention.Presets() {
+		fmt.Fprintf(w, "  %-17s %s\n  %-17s sets: %s\n", p.Name, p.Doc, "", presetSummary(p, 9, 200))
+	}
+}
+
+// modelOptions returns the networks' options from the flags.
+func (o *options) modelOptions() (cyclegan.Options, error) {
+	m := cyclegan.DefaultOptions()
+	m.NGF, m.NDF, m.NBlocks, m.NLayersD = o.ngf, o.ndf, o.nBlocks, o.nLayersD
+	m.LambdaA, m.LambdaB, m.LambdaIdentity = o.lambdaA, o.lambdaB, o.lambdaIdentity
+	m.PoolSize = o.poolSize
+	m.Adam.LR, m.Adam.Beta1 = o.lr, o.beta1
+	for _, c := range []struct {
+		name string
+		v    int
+	}{{"ngf", o.ngf}, {"ndf", o.ndf}, {"n_blocks", o.nBlocks}, {"n_layers_D", o.nLayersD}} {
+		if c.v < 1 {
+			return m, fmt.Errorf("-%s %d: must be at least 1", c.name, c.v)
+		}
+	}
+	if o.poolSize < 0 {
+		return m, fmt.Errorf("-pool_size %d: must not be negative", o.poolSize)
+	}
+	be, err := backend(o.device)
+	if err != nil {
+		return m, err
+	}
+	m.Backend = be
+	return m, nil
+}
+
+// backend returns the backend named by -device. Without the cuda build tag,
+// "cuda" is an error: the program never falls back to the CPU silently.
+func backend(device string) (tensor.Backend, error) {
+	switch device {
+	case "cpu", "":
+		return tensor.CPU, nil
+	case "cuda", "gpu":
+		be, err := cuda.New()
+		if err != nil {
+			return nil, fmt.Errorf("-device %s: %w", device, err)
+		}
+		return be, nil
+	}
+	return nil, fmt.Errorf("-device %q: want cpu or cuda", device)
+}
+
+// dataOptions returns the training data's options from the flags.
+func (o *options) dataOptions() data.Options {
+	return data.Options{Dataroot: o.dataroot, Phase: o.phase, Preprocess: o.preprocess, LoadSize: o.loadSize,
+		CropSize: o.cropSize, NoFlip: o.noFlip, SerialBatches: o.serialBatches, Seed: o.seed,
+		MaxDatasetSize: o.maxDatasetSize}
+}
+
+// checkpointDir is CHECKPOINTS/NAME.
+func (o *options) checkpointDir() string { return filepath.Join(o.checkpointsDir, o.name) }

@@ -1,0 +1,319 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/camcycle/camcycle/cyclegan"
+	"github.com/camcycle/camcycle/cyclegan/checkpoint"
+	"github.com/camcycle/camcycle/cyclegan/data"
+	"github.com/camcycle/camcycle/cyclegan/report"
+	"github.com/camcycle/camcycle/gradcam"
+	"github.com/camcycle/camcycle/layers"
+	"github.com/camcycle/camcycle/tensor"
+)
+
+// runOptions are the options test and attention take from the run's
+// train_opt.json when they are not given: those that shape the networks,
+// the data set and the image size.
+func runOptions() []string {
+	return []string{"dataroot", "ngf", "ndf", "n_blocks", "n_layers_D", "crop_size"}
+}
+
+// loadRunOptions fills the flags of fs not given explicitly from the run's
+// saved options, and returns the run's attention layers ("" when it has
+// none: att_layers2 when it has a second stage, else att_layers).
+func loadRunOptions(fs *flag.FlagSet, o *options) (string, error) {
+	given := explicit(fs)
+	if !given["name"] && !given["dataroot"] && !given["model_path"] {
+		fs.Set("name", "synthetic")
+	}
+	saved, err := readSavedOptions(o.checkpointDir())
+	if err != nil || saved == nil {
+		return "", err
+	}
+	if _, err := applySaved(fs, saved, given, filepath.Join(o.checkpointDir(), optFile), runOptions()); err != nil {
+		return "", err
+	}
+	if l := saved["att_layers2"]; l != "" {
+		return l, nil
+	}
+	return saved["att_layers"], nil
+}
+
+// loadModel returns a model with the options o whose networks named in
+// nets ("G_A", …) are loaded from the run's checkpoint -epoch.
+func loadModel(o *options, nets ...string) (*cyclegan.Model, error) {
+	mo, err := o.modelOptions()
+	if err != nil {
+		return nil, err
+	}
+	m := cyclegan.New(mo, 0)
+	for i, n := range m.Nets() {
+		name := cyclegan.NetNames[i]
+		if !slices.Contains(nets, name) {
+			continue
+		}
+		path := filepath.Join(o.checkpointDir(), fmt.Sprintf("%s_net_%s.safetensors", o.epoch, name))
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("no checkpoint %s (train first, or check -name, -epoch and -checkpoints_dir)", path)
+		}
+		if err := checkpoint.LoadNetwork(path, n.Params()); err != nil {
+			return nil, fmt.Errorf("%w (are -ngf, -n_blocks, -ndf those of the run?)", err)
+		}
+	}
+	return m, nil
+}
+
+// stem is an image file's name without its extension: the outputs are
+// named after their input.
+func stem(path string) string {
+	b := filepath.Base(path)
+	return strings.TrimSuffix(b, filepath.Ext(b))
+}
+
+func runTest(args []string, stdout, stderr io.Writer) int {
+	o := defaultOptions()
+	fs := newFlags("test", gDataroot|gCrop|gDirs|gModel|gTest|gAttLayers, &o, stderr)
+	if st, ok := parse(fs, args, "test", stderr); !ok {
+		return st
+	}
+	var err error
+	if o.modelPath != "" {
+		err = testSingle(fs, &o, stdout)
+	} else {
+		err = testRun(fs, &o, stdout)
+	}
+	if err != nil {
+		return failf(stderr, "test", "%v", err)
+	}
+	return 0
+}
+
+// testDir is RESULTS/NAME/{phase}_{epoch}, the reference's layout.
+func (o *options) testDir() string {
+	return filepath.Join(o.resultsDir, o.name, fmt.Sprintf("%s_%s", o.phase, o.epoch))
+}
+
+// testRun translates the test images of both domains with the run's
+// generators: real | fake | reconstruction per image, and the GradCAM maps
+// of the attention layers next to them.
+func testRun(fs *flag.FlagSet, o *options, stdout io.Writer) error {
+	runAtt, err := loadRunOptions(fs, o)
+	if err != nil {
+		return err
+	}
+	if o.dataroot == "" {
+		return fmt.Errorf("no -dataroot, and %s has no %s naming it", o.checkpointDir(), optFile)
+	}
+	if o.numTest < 1 {
+		return fmt.Errorf("-num_test %d: must be at least 1", o.numTest)
+	}
+	layersSpec := o.att.Layers
+	if layersSpec == "" {
+		layersSpec = runAtt
+	}
+	nets := []string{"G_A", "G_B"}
+	if layersSpec != "" {
+		nets = append(nets, "D_A", "D_B") // GradCAM scores with the discriminators
+	}
+	m, err := loadModel(o, nets...)
+	if err != nil {
+		return err
+	}
+	var idx []int
+	if layersSpec != "" {
+		if idx, err = gradcam.ParseLayers(layersSpec, m.GA.Model); err != nil {
+			return fmt.Errorf("-att_layers: %w", err)
+		}
+	}
+	do := data.TestOptions(o.dataroot, o.cropSize)
+	do.Phase = o.phase
+	d, err := data.Open(do)
+	if err != nil {
+		return err
+	}
+	be := m.Opts.Backend
+	dir := o.testDir()
+	page := report.Page{Title: fmt.Sprintf("Test results: %s, %s phase, epoch %s", o.name, o.phase, o.epoch),
+		Notes: []string{fmt.Sprintf("Data %s, images resized to %d×%d. Each row: the real image, its translation and the reconstruction from the translation.",
+			o.dataroot, o.cropSize, o.cropSize)}}
+	if len(idx) > 0 {
+		page.Notes = append(page.Notes, fmt.Sprintf("GradCAM maps of layers %v, scored by the discriminator of the target domain: "+
+			"the attention loss compares the map of the translation with that of the reconstruction.", idx))
+	}
+	for _, side := range []struct {
+		heading          string
+		paths            []string
+		names            [3]string
+		fromA            bool
+		camNames, camCap [2]string
+	}{
+		{"A → B (G_A), reconstructed by G_B", d.PathsA(), [3]string{"real_A", "fake_B", "rec_A"}, true,
+			[2]string{"G_A_real_A", "G_B_fake_B"}, [2]string{"cam G_A(real_A)", "cam G_B(fake_B)"}},
+		{"B → A (G_B), reconstructed by G_A", d.PathsB(), [3]string{"real_B", "fake_A", "rec_B"}, false,
+			[2]string{"G_B_real_B", "G_A_fake_A"}, [2]string{"cam G_B(real_B)", "cam G_A(fake_A)"}},
+	} {
+		sec := report.Section{Heading: side.heading, Columns: side.names[:]}
+		for _, l := range idx {
+			sec.Columns = append(sec.Columns, fmt.Sprintf("%s, layer %d", side.camCap[0], l), fmt.Sprintf("%s, layer %d", side.camCap[1], l))
+		}
+		paths := side.paths[:min(o.numTest, len(side.paths))]
+		for _, p := range paths {
+			x, err := data.LoadImage(p, o.cropSize)
+			if err != nil {
+				return err
+			}
+			x = x.To(be)
+			var c cycle
+			var imgs []*tensor.Tensor
+			if side.fromA {
+				c = translate(m, x, nil)
+				imgs = []*tensor.Tensor{c.realA, c.fakeB, c.recA}
+			} else {
+				c = translate(m, nil, x)
+				imgs = []*tensor.Tensor{c.realB, c.fakeA, c.recB}
+			}
+			row := report.Row{Label: filepath.Base(p)}
+			for i, t := range imgs {
+				src := fmt.Sprintf("images/%s_%s.png", stem(p), side.names[i])
+				if err := report.SavePNG(filepath.Join(dir, src), data.TensorToImage(t)); err != nil {
+					return err
+				}
+				row.Cells = append(row.Cells, report.Cell{Src: src, Caption: side.names[i]})
+			}
+			if len(idx) > 0 {
+				rows, err := mapRows(m, c, idx)
+				if err != nil {
+					return err
+				}
+				for _, r := range rows {
+					for _, pic := range r.Pictures {
+						src := fmt.Sprintf("images/%s_%s.png", stem(p), pic.Name)
+						if err := report.SavePNG(filepath.Join(dir, src), pic.Image); err != nil {
+							return err
+						}
+						row.Cells = append(row.Cells, report.Cell{Src: src, Caption: pic.Caption})
+					}
+				}
+			}
+			sec.Rows = append(sec.Rows, row)
+		}
+		fmt.Fprintf(stdout, "%s: %d images\n", side.heading, len(paths))
+		page.Sections = append(page.Sections, sec)
+	}
+	path := filepath.Join(dir, "index.html")
+	if err := page.Write(path); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "results page: %s\n", path)
+	return nil
+}
+
+// inferGenerator reads ngf and the number of residual blocks from a
+// generator's state dict: model.1.weight is (ngf, 3, 7, 7) and block i has
+// model.{10+i}.conv_block.1.weight.
+func inferGenerator(ts map[string]*tensor.Tensor) (ngf, nBlocks int, ok bool) {
+	w, found := ts["model.1.weight"]
+	if !found || w.Rank() != 4 {
+		return 0, 0, false
+	}
+	for {
+		if _, found := ts[fmt.Sprintf("model.%d.conv_block.1.weight", cyclegan.FirstBlock+nBlocks)]; !found {
+			break
+		}
+		nBlocks++
+	}
+	return w.Dim(0), nBlocks, nBlocks > 0
+}
+
+// testSingle is the reference's test with --model_path and --dataset_mode
+// single: one generator translates the images of a folder (-dataroot, or
+// its {phase}A folder when it has one).
+func testSingle(fs *flag.FlagSet, o *options, stdout io.Writer) error {
+	given := explicit(fs)
+	if o.att.Layers != "" {
+		return fmt.Errorf("-att_layers needs the run's discriminators: use -name instead of -model_path")
+	}
+	if o.dataroot == "" {
+		return fmt.Errorf("-model_path needs -dataroot, the folder of images to translate")
+	}
+	ts, err := checkpoint.LoadStateDict(o.modelPath)
+	if err != nil {
+		return err
+	}
+	if ngf, nb, ok := inferGenerator(ts); ok {
+		if !given["ngf"] {
+			o.ngf = ngf
+		}
+		if !given["n_blocks"] {
+			o.nBlocks = nb
+		}
+	}
+	if !given["name"] {
+		o.name = stem(o.modelPath)
+	}
+	mo, err := o.modelOptions()
+	if err != nil {
+		return err
+	}
+	g := cyclegan.NewResnetGenerator(layers.Init{Rand: tensor.NewRand(0), DType: mo.DType}, o.ngf, o.nBlocks)
+	if err := checkpoint.LoadParams(g.Params(), ts, o.modelPath); err != nil {
+		return err
+	}
+	if mo.Backend != tensor.CPU {
+		layers.MoveTo(g, mo.Backend, mo.DType)
+	}
+	folder := o.dataroot
+	paths, err := data.ListImages(folder)
+	if err != nil {
+		sub := filepath.Join(o.dataroot, o.phase+"A")
+		if st, serr := os.Stat(sub); serr == nil && st.IsDir() {
+			folder = sub
+			paths, err = data.ListImages(sub)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if o.numTest < 1 {
+		return fmt.Errorf("-num_test %d: must be at least 1", o.numTest)
+	}
+	paths = paths[:min(o.numTest, len(paths))]
+	dir := o.testDir()
+	sec := report.Section{Heading: "real → fake", Columns: []string{"real", "fake"}}
+	for _, p := range paths {
+		x, err := data.LoadImage(p, o.cropSize)
+		if err != nil {
+			return err
+		}
+		y := cyclegan.Translate(g, x.To(mo.Backend))
+		row := report.Row{Label: filepath.Base(p)}
+		for _, im := range []struct {
+			name string
+			t    *tensor.Tensor
+		}{{"real", x}, {"fake", y}} {
+			src := fmt.Sprintf("images/%s_%s.png", stem(p), im.name)
+			if err := report.SavePNG(filepath.Join(dir, src), data.TensorToImage(im.t)); err != nil {
+				return err
+			}
+			row.Cells = append(row.Cells, report.Cell{Src: src, Caption: im.name})
+		}
+		sec.Rows = append(sec.Rows, row)
+	}
+	page := report.Page{Title: fmt.Sprintf("Test results: %s", o.modelPath),
+		Notes:    []string{fmt.Sprintf("Generator %s (ngf %d, %d blocks) on the images of %s, resized to %d×%d.", o.modelPath, o.ngf, o.nBlocks, folder, o.cropSize, o.cropSize)},
+		Sections: []report.Section{sec}}
+	path := filepath.Join(dir, "index.html")
+	if err := page.Write(path); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "translated %d images of %s with %s\nresults page: %s\n", len(paths), folder, o.modelPath, path)
+	return nil
+}

@@ -1,0 +1,318 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/camcycle/camcycle/cyclegan"
+	"github.com/camcycle/camcycle/cyclegan/data"
+	"github.com/camcycle/camcycle/cyclegan/report"
+	"github.com/camcycle/camcycle/layers"
+	"github.com/camcycle/camcycle/tensor"
+)
+
+// synthDefaults are the options of the main job, "cyclegan train" without
+// -dataroot: a small CycleGAN on the synthetic shapes-vs-stripes data set
+// (100 + 100 images of 64×64) that trains in about five minutes on two CPU
+// cores and visibly learns to paint stripes. Flags given explicitly win.
+func synthDefaults() map[string]string {
+	return map[string]string{
+		"ngf": "16", "ndf": "16", "n_blocks": "3",
+		"load_size": "72", "crop_size": "64",
+		"n_epochs": "6", "n_epochs_decay": "4", "save_epoch_freq": "5",
+	}
+}
+
+// synthDir is where the synthetic data set is written: a folder of the
+// checkpoints directory, so that it is made once and found again.
+func synthDir(checkpointsDir string) string {
+	return filepath.Join(checkpointsDir, "synthetic_dataset")
+}
+
+func runTrain(args []string, stdout, stderr io.Writer) int {
+	o := defaultOptions()
+	fs := newFlags("train", gData|gCrop|gDirs|gModel|gTrain|gAtt, &o, stderr)
+	if st, ok := parse(fs, args, "train", stderr); !ok {
+		return st
+	}
+	if o.preset == "list" {
+		printPresets(stdout)
+		return 0
+	}
+	if err := train(fs, &o, args, stdout, stderr); err != nil {
+		return failf(stderr, "train", "%v", err)
+	}
+	return 0
+}
+
+// resolve settles the options of a training run, in order of precedence:
+// flags given on the command line; the preset's attention settings; with
+// -continue_train, the options the run was started with (train_opt.json);
+// without -dataroot, the main job's defaults; the flags' defaults. It
+// returns the saved options (nil for a new run) and the notes to print.
+func resolve(fs *flag.FlagSet, o *options) (saved map[string]string, notes []string, err error) {
+	given := explicit(fs)
+	if !given["name"] && !given["dataroot"] {
+		fs.Set("name", "synthetic")
+	}
+	if o.continueTrain {
+		saved, err = readSavedOptions(o.checkpointDir())
+		if err != nil {
+			return nil, nil, err
+		}
+		if saved == nil {
+			notes = append(notes, fmt.Sprintf("%s has no %s: the flags are used as given", o.checkpointDir(), optFile))
+		} else {
+			set, err := applySaved(fs, saved, given, filepath.Join(o.checkpointDir(), optFile), nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			if len(set) > 0 {
+				notes = append(notes, fmt.Sprintf("options restored from %s: %d (flags given now take precedence)",
+					filepath.Join(o.checkpointDir(), optFile), len(set)))
+			}
+		}
+	}
+	if o.dataroot == "" {
+		for k, v := range synthDefaults() {
+			if !given[k] && (saved == nil || saved[k] == "") {
+				fs.Set(k, v)
+			}
+		}
+		fs.Set("dataroot", synthDir(o.checkpointsDir))
+		notes = append(notes, fmt.Sprintf("no -dataroot: training the main job, a small CycleGAN (ngf %d, ndf %d, %d blocks, %d×%d crops, %d epochs) "+
+			"on the synthetic data set in %s (A: plain shapes, B: striped shapes)",
+			o.ngf, o.ndf, o.nBlocks, o.cropSize, o.cropSize, o.nEpochs+o.nEpochsDecay, o.dataroot))
+	}
+	if o.preset != "" {
+		if err := applyPreset(fs, o.preset, o.nBlocks, o.nEpochs+o.nEpochsDecay, given); err != nil {
+			return nil, nil, err
+		}
+	}
+	return saved, notes, nil
+}
+
+// train runs the train command on parsed flags.
+func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer) error {
+	saved, notes, err := resolve(fs, o)
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		fmt.Fprintln(stdout, n)
+	}
+	if o.dataroot == synthDir(o.checkpointsDir) {
+		if err := data.WriteSynthetic(o.dataroot, data.DefaultSynthOptions()); err != nil {
+			return err
+		}
+	}
+	// Check every option before anything is written.
+	if o.nEpochs < 0 || o.nEpochsDecay < 0 || o.nEpochs+o.nEpochsDecay < 1 {
+		return fmt.Errorf("-n_epochs %d -n_epochs_decay %d: want at least one epoch", o.nEpochs, o.nEpochsDecay)
+	}
+	if o.maxIters < 0 {
+		return fmt.Errorf("-max_iters %d: must not be negative", o.maxIters)
+	}
+	if o.lr <= 0 {
+		return fmt.Errorf("-lr %v: must be positive", o.lr)
+	}
+	if o.epochCount < 1 {
+		return fmt.Errorf("-epoch_count %d: must be at least 1", o.epochCount)
+	}
+	mo, err := o.modelOptions()
+	if err != nil {
+		return err
+	}
+	// The attention layers depend only on the generator's depth: check
+	// them on a one-channel generator before building the real one.
+	if _, err := o.att.Build(cyclegan.NewResnetGenerator(layers.Init{Rand: tensor.NewRand(0)}, 1, o.nBlocks).Model); err != nil {
+		return err
+	}
+	dir := o.checkpointDir()
+	if !o.continueTrain {
+		if _, err := os.Stat(filepath.Join(dir, "latest_net_G_A.safetensors")); err == nil {
+			return fmt.Errorf("%s already holds a run (latest_net_G_A.safetensors): add -continue_train to resume it, "+
+				"or choose another -name, or remove the folder", dir)
+		}
+	}
+	to := cyclegan.TrainOptions{Model: mo, Data: o.dataOptions(), Name: o.name, CheckpointsDir: o.checkpointsDir,
+		NEpochs: o.nEpochs, NEpochsDecay: o.nEpochsDecay, EpochCount: o.epochCount, SaveEpochFreq: o.saveEpochFreq,
+		ContinueTrain: o.continueTrain, LoadEpoch: o.epoch, MaxIters: o.maxIters, Seed: o.seed, InitFrom: o.initFrom}
+	t, err := cyclegan.NewTrainer(to, nil)
+	if err != nil {
+		return err
+	}
+	term, err := o.att.Build(t.Model.GA.Model)
+	if err != nil {
+		return err
+	}
+	if term != nil {
+		t.Model.Extra = term
+	}
+
+	// Record the options (and what changed on a continued run).
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if saved != nil {
+		if ch := changes(saved, flagValues(fs)); len(ch) > 0 {
+			fmt.Fprintf(stdout, "options changed since the run was started: %s\n", strings.Join(ch, ", "))
+		}
+	}
+	if err := writeOptions(dir, fs); err != nil {
+		return err
+	}
+	appendHistory(dir, fmt.Sprintf("%s  train %s  (from epoch %d, iteration %d of the epoch, %d in all)",
+		time.Now().Format(time.RFC3339), strings.Join(args, " "), t.Epoch, t.EpochIter, t.Iter))
+
+	att := "none (the standard CycleGAN)"
+	if term != nil {
+		att = term.String()
+	}
+	fmt.Fprintf(stdout, "run %s: %d images A, %d images B in %s; %d iterations per epoch; epochs %d…%d; ngf %d, ndf %d, %d blocks, %d×%d; device %s\n",
+		o.name, t.Data.SizeA(), t.Data.SizeB(), o.dataroot, t.ItersPerEpoch(), t.Epoch, to.LastEpoch(),
+		o.ngf, o.ndf, o.nBlocks, o.cropSize, o.cropSize, o.device)
+	fmt.Fprintf(stdout, "attention loss: %s\n", att)
+	fmt.Fprintf(stdout, "checkpoints, loss_log.jsonl and the train page go to %s\n", dir)
+	if t.Done() {
+		fmt.Fprintf(stdout, "every epoch (%d) is already trained: raise -n_epochs or -n_epochs_decay to train more\n", to.LastEpoch())
+		return nil
+	}
+
+	s, err := newSampler(t, term)
+	if err != nil {
+		return err
+	}
+	title := fmt.Sprintf("CycleGAN run %s", o.name)
+	pageNotes := []string{fmt.Sprintf("Data %s; ngf %d, ndf %d, %d residual blocks, %d×%d crops; attention loss: %s.",
+		o.dataroot, o.ngf, o.ndf, o.nBlocks, o.cropSize, o.cropSize, att)}
+	writePage := func(epoch int, label string) error {
+		if err := s.save(epoch, t.Iter, label); err != nil {
+			return err
+		}
+		path, err := report.WriteTrainPage(dir, title, pageNotes)
+		if err == nil {
+			fmt.Fprintf(stdout, "train page: %s\n", path)
+		}
+		return err
+	}
+
+	// Ctrl-C stops after the current iteration and saves.
+	interrupt := make(chan os.Signal, 1)
+	signal.Notify(interrupt, os.Interrupt)
+	defer signal.Stop(interrupt)
+
+	bar := newProgress(stderr, o.quiet)
+	sum := newEpochSummary()
+	start := t.Iter
+	t.OnIter = func(r cyclegan.Record) error {
+		if r.EpochIter == 1 || sum.epoch != r.Epoch {
+			sum.reset(r.Epoch)
+			bar.start(fmt.Sprintf("epoch %d/%d", r.Epoch, to.LastEpoch()), t.ItersPerEpoch(), r.EpochIter-1)
+		}
+		sum.add(r)
+		bar.add()
+		select {
+		case <-interrupt:
+			signal.Stop(interrupt)
+			bar.finish()
+			fmt.Fprintln(stdout, "interrupted: saving the latest checkpoint")
+			return cyclegan.ErrStop
+		default:
+			return nil
+		}
+	}
+	t.OnEpoch = func(epoch int) error {
+		bar.finish()
+		fmt.Fprintln(stdout, sum.line(to.LastEpoch(), t.Schedule().At(epoch)))
+		return writePage(epoch, fmt.Sprintf("epoch %d", epoch))
+	}
+	if err := t.Run(); err != nil {
+		bar.finish()
+		return err
+	}
+	bar.finish()
+	if !t.Done() {
+		if t.EpochIter > 0 {
+			fmt.Fprintln(stdout, sum.line(to.LastEpoch(), t.Schedule().At(t.Epoch)))
+		}
+		fmt.Fprintf(stdout, "stopped after %d iterations (epoch %d, iteration %d of %d): the latest checkpoint is saved; "+
+			"continue with -continue_train\n", t.Iter-start, t.Epoch, t.EpochIter, t.ItersPerEpoch())
+		if t.EpochIter > 0 {
+			return writePage(t.Epoch, fmt.Sprintf("epoch %d, iteration %d of %d", t.Epoch, t.EpochIter, t.ItersPerEpoch()))
+		}
+		return nil
+	}
+	fmt.Fprintf(stdout, "done: %d epochs; models in %s\n", to.LastEpoch(), dir)
+	return nil
+}
+
+// changes lists the options whose value now differs from the saved one.
+func changes(saved, now map[string]string) []string {
+	var ch []string
+	for k, v := range now {
+		if old, ok := saved[k]; ok && old != v {
+			ch = append(ch, fmt.Sprintf("-%s %q → %q", k, old, v))
+		}
+	}
+	sort.Strings(ch)
+	return ch
+}
+
+// appendHistory adds a line to train_history.txt: when each training
+// command ran on the run, with which flags, from where.
+func appendHistory(dir, line string) {
+	f, err := os.OpenFile(filepath.Join(dir, "train_history.txt"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fmt.Fprintln(f, line)
+}
+
+// epochSummary accumulates the losses of an epoch's iterations for the
+// line printed at its end.
+type epochSummary struct {
+	epoch, n int
+	names    []string
+	sums     []float64
+	began    time.Time
+}
+
+func newEpochSummary() *epochSummary { return &epochSummary{began: time.Now()} }
+
+func (s *epochSummary) reset(epoch int) {
+	*s = epochSummary{epoch: epoch, began: time.Now()}
+}
+
+func (s *epochSummary) add(r cyclegan.Record) {
+	names, v := r.Terms()
+	if s.sums == nil {
+		s.names, s.sums = names, make([]float64, len(v))
+	}
+	for i := range s.sums {
+		if i < len(v) {
+			s.sums[i] += v[i]
+		}
+	}
+	s.n++
+}
+
+// line is "epoch 3/10: 100 iterations in 41.2 s (2.43 it/s), lr 0.0002; means: G_A 0.31 …".
+func (s *epochSummary) line(last int, lr float64) string {
+	el := time.Since(s.began).Seconds()
+	var b strings.Builder
+	fmt.Fprintf(&b, "epoch %d/%d: %d iterations in %.1f s (%.2f it/s), lr %.3g; means:", s.epoch, last, s.n, el,
+		float64(s.n)/max(el, 1e-9), lr)
+	for i, name := range s.names {
+		fmt.Fprintf(&b, " %s %.3f", name, s.sums[i]/float64(max(s.n, 1)))
+	}
+	return b.String()
+}
