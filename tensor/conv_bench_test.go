@@ -56,24 +56,34 @@ func BenchmarkConv2d(b *testing.B) {
 	})
 }
 
-// BenchmarkConv2dPaths times each float32 forward path with each kernel on
-// the benchmark convolution, to see what every step buys.
+// BenchmarkConv2dPaths times each float32 path on the benchmark
+// convolution, forcing the method and the micro-kernel, to see what every
+// step buys: the reference loops, im2col + GEMM with each micro-kernel,
+// and Winograd F(4×4, 3×3) with each micro-kernel.
 func BenchmarkConv2dPaths(b *testing.B) {
-	x, w, bias, _ := benchConvOperands()
+	x, w, bias, gy := benchConvOperands()
 	g := conv2dGeom("bench", x, w, ConvParams{Stride: 1, Padding: 1})
-	y := New(Float32, 1, 256, 64, 64)
+	xd, wd, bd, gyd := x.Float32s(), w.Float32s(), bias.Float32s(), gy.Float32s()
+	y := New(Float32, 1, 256, 64, 64).Float32s()
+	gw := New(Float32, 256, 256, 3, 3).Float32s()
+	run := func(name string, f func()) {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				f()
+			}
+			reportGFLOPS(b, convFlops)
+		})
+	}
+	run("forward/reference", func() { conv2dRef(g, xd, wd, bd, y) })
 	for _, kern := range float32Kernels() {
-		b.Run("gemm/"+kern.name, func(b *testing.B) {
-			for b.Loop() {
-				conv2dGEMM(kern, g, x.Float32s(), w.Float32s(), bias.Float32s(), y.Float32s())
-			}
-			reportGFLOPS(b, convFlops)
+		run("forward/gemm_"+kern.name, func() { conv2dGEMM(kern, g, xd, wd, bd, y) })
+		run("forward/winograd_"+kern.name, func() { conv2dWinograd(kern, g, xd, wd, bd, y) })
+		run("input_grad/gemm_col2im_"+kern.name, func() {
+			clear(y)
+			conv2dInputGradGEMM(kern, g, gyd, wd, y)
 		})
-		b.Run("winograd/"+kern.name, func(b *testing.B) {
-			for b.Loop() {
-				conv2dWinograd(kern, g, x.Float32s(), w.Float32s(), bias.Float32s(), y.Float32s())
-			}
-			reportGFLOPS(b, convFlops)
-		})
+		run("input_grad/flipped_"+kern.name, func() { conv2dInputGradFast(kern, g, gyd, wd, y) })
+		run("weight_grad/gemm_"+kern.name, func() { conv2dWeightGradGEMM(kern, g, xd, gyd, gw) })
+		run("weight_grad/winograd_"+kern.name, func() { conv2dWeightGradWinograd(kern, g, xd, gyd, gw) })
 	}
 }
