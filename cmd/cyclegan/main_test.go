@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"image"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/camcycle/camcycle/attention"
 	"github.com/camcycle/camcycle/cyclegan"
+	"github.com/camcycle/camcycle/cyclegan/checkpoint"
 	"github.com/camcycle/camcycle/cyclegan/data"
 )
 
@@ -440,5 +443,92 @@ func TestHelp(t *testing.T) {
 	}
 	if code, _, _ := cli(t); code != 2 {
 		t.Errorf("no command: exit %d, want 2", code)
+	}
+}
+
+// fixtures is testdata/cli, written by testdata/gen_cli_fixtures.py.
+const fixtures = "../../testdata/cli"
+
+// TestModelPathPyTorch runs a PyTorch generator saved as the published
+// models are (legacy .pth, with InstanceNorm running statistics to ignore)
+// on an image: ngf and the number of blocks are read from the file, and
+// the translation matches PyTorch's to a level or two of 255.
+func TestModelPathPyTorch(t *testing.T) {
+	results := t.TempDir()
+	mustCLI(t, "test", "-model_path", filepath.Join(fixtures, "pretrained", "G_A.pth"),
+		"-dataroot", filepath.Join(fixtures, "input"), "-crop_size", "32", "-results_dir", results)
+	got := decodePNG(t, filepath.Join(results, "G_A", "test_latest", "images", "img_0_fake.png"))
+	want := decodePNG(t, filepath.Join(fixtures, "expected", "img_0_fake.png"))
+	if got.Bounds() != want.Bounds() {
+		t.Fatalf("size %v, want %v", got.Bounds(), want.Bounds())
+	}
+	worst, sum, n := 0, 0, 0
+	b := want.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r1, g1, b1, _ := got.At(x, y).RGBA()
+			r2, g2, b2, _ := want.At(x, y).RGBA()
+			for _, d := range []int{int(r1>>8) - int(r2>>8), int(g1>>8) - int(g2>>8), int(b1>>8) - int(b2>>8)} {
+				d = max(d, -d)
+				worst = max(worst, d)
+				sum += d
+				n++
+			}
+		}
+	}
+	if worst > 2 || float64(sum)/float64(n) > 0.1 {
+		t.Errorf("the translation differs from PyTorch's by up to %d levels (mean %.3f)", worst, float64(sum)/float64(n))
+	}
+}
+
+func decodePNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return img
+}
+
+// TestInitFrom starts a run from PyTorch weights: after one iteration every
+// weight is within one Adam step (lr) of the file's, where a fresh
+// initialisation would be a typical 0.02 away.
+func TestInitFrom(t *testing.T) {
+	w := newWorld(t)
+	mustCLI(t, w.tiny("init", "-init_from", filepath.Join(fixtures, "pretrained"), "-n_blocks", "2", "-max_iters", "1")...)
+	for _, n := range cyclegan.NetNames {
+		want, err := checkpoint.LoadPth(filepath.Join(fixtures, "pretrained", n+".pth"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := checkpoint.Load(filepath.Join(w.dir("init"), "latest_net_"+n+".safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		moved := false
+		for name, g := range got {
+			wt, ok := want[name]
+			if !ok {
+				t.Errorf("%s: %s is not in the .pth", n, name)
+				continue
+			}
+			gv, wv := g.Values(), wt.Values()
+			for i := range gv {
+				d := math.Abs(gv[i] - wv[i])
+				if d > 2.5e-4 {
+					t.Errorf("%s %s[%d] = %v, the .pth has %v", n, name, i, gv[i], wv[i])
+					break
+				}
+				moved = moved || d > 0
+			}
+		}
+		if !moved {
+			t.Errorf("%s did not train", n)
+		}
 	}
 }
