@@ -27,7 +27,7 @@ import (
 // (kc·nr values) stays in the L1 cache while the A panels of the block go by.
 //
 // The micro-kernel is the only machine-specific part (gemm_amd64.s holds
-// AVX-512 and AVX2 versions; kernelGo is the portable one). The operands are
+// AVX-512 and AVX2 versions; kernelGo4x4 is the portable one). The operands are
 // anything that can pack itself (the operand interface), so the convolutions
 // feed image patches straight into the packing without first building the
 // im2col matrix.
@@ -227,8 +227,14 @@ func gemmRect[T float](cfg gemmConfig[T], a panels[T], b operand[T], c []T, ldc 
 		}
 		return
 	}
-	for jc := j0; jc < j1; jc += cfg.nc {
-		jend := min(jc+cfg.nc, j1)
+	// With a single A panel every packed B panel is used once: pack each
+	// just before its use, while it is in L1, instead of a block at a time.
+	nc := cfg.nc
+	if i1-i0 <= cfg.kern.mr {
+		nc = cfg.kern.nr
+	}
+	for jc := j0; jc < j1; jc += nc {
+		jend := min(jc+nc, j1)
 		for pc := 0; pc < k; pc += cfg.kc {
 			pend := min(pc+cfg.kc, k)
 			b.pack(s.b, cfg.kern.nr, jc, jend, pc, pend)

@@ -70,39 +70,52 @@ type im2colB[T float] struct {
 func (op im2colB[T]) pack(dst []T, w, i0, i1, p0, p1 int) {
 	cw := op.cw
 	kc := p1 - p0
+	// Every tap reads the same runs of pixels and, per kernel column, the
+	// same range of valid output columns: work them out once.
+	lo, hi := make([]int, cw.kw), make([]int, cw.kw)
+	for kj := range cw.kw {
+		lo[kj], hi[kj] = cw.validCols(kj)
+	}
+	type run struct{ t, i, j, n int } // pixels t … t+n−1 of the panel: output row i, columns j …
+	runs := make([]run, 0, w/max(1, cw.ow)+2)
 	for q := i0; q < i1; q += w {
 		panel := dst[(q-i0)/w*kc*w:][:kc*w]
 		n := min(w, i1-q)
+		runs = runs[:0]
+		for t := 0; t < n; {
+			i, j := (q+t)/cw.ow, (q+t)%cw.ow
+			r := run{t, i, j, min(n-t, cw.ow-j)}
+			runs = append(runs, r)
+			t += r.n
+		}
 		c, ki, kj := p0/(cw.kh*cw.kw), p0/cw.kw%cw.kh, p0%cw.kw
 		for p := range kc {
 			row := panel[p*w:][:w]
 			plane := op.x[c*cw.h*cw.w:][:cw.h*cw.w]
-			lo, hi := cw.validCols(kj)
-			// Pixels q … q+n−1 of the panel, one output row at a time.
-			for t := 0; t < n; {
-				i, j := (q+t)/cw.ow, (q+t)%cw.ow
-				run := min(n-t, cw.ow-j) // pixels left in this output row
-				seg := row[t : t+run]
-				hIn := i*cw.stride - cw.padH + ki
+			for _, r := range runs {
+				seg := row[r.t : r.t+r.n]
+				hIn := r.i*cw.stride - cw.padH + ki
 				if hIn < 0 || hIn >= cw.h {
 					clear(seg)
+					continue
+				}
+				// Output columns j+u for u in [uLo, uHi) read inside the
+				// input row; the others read padding.
+				src := plane[hIn*cw.w:][:cw.w]
+				uLo, uHi := clampRun(lo[kj]-r.j, hi[kj]-r.j, r.n)
+				clear(seg[:uLo])
+				clear(seg[uHi:])
+				if uLo == uHi {
+					continue
+				}
+				v0 := (r.j+uLo)*cw.stride - cw.padW + kj
+				if cw.stride == 1 {
+					copy(seg[uLo:uHi], src[v0:])
 				} else {
-					// Output columns j+u for u in [uLo, uHi) read inside
-					// the input row; the others read padding.
-					src := plane[hIn*cw.w:][:cw.w]
-					uLo, uHi := clampRun(lo-j, hi-j, run)
-					clear(seg[:uLo])
-					clear(seg[uHi:])
-					v0 := (j+uLo)*cw.stride - cw.padW + kj
-					if cw.stride == 1 && uLo < uHi {
-						copy(seg[uLo:uHi], src[v0:])
-					} else {
-						for u := uLo; u < uHi; u++ {
-							seg[u] = src[v0+(u-uLo)*cw.stride]
-						}
+					for u := uLo; u < uHi; u++ {
+						seg[u] = src[v0+(u-uLo)*cw.stride]
 					}
 				}
-				t += run
 			}
 			clear(row[n:])
 			// Next tap.
