@@ -140,8 +140,9 @@ func TestConvBackendMatchesReference(t *testing.T) {
 
 // TestConvPathsMatchReference runs each float32 path with each micro-kernel
 // the machine has, whether or not the dispatch would pick it: the im2col
-// GEMM for all three primitives, the GEMM + col2im input gradient, and
-// Winograd wherever the kernel is 3×3 with stride 1.
+// GEMM for all three primitives, the GEMM + col2im input gradient, the
+// in-place GEMM (conv2dRows) wherever the stride is 1, and Winograd
+// wherever the kernel is 3×3 with stride 1.
 func TestConvPathsMatchReference(t *testing.T) {
 	for _, kern := range float32Kernels() {
 		for _, cc := range convCases {
@@ -154,6 +155,12 @@ func TestConvPathsMatchReference(t *testing.T) {
 				out := New(Float32, cc.n, cc.o, g.oh, g.ow)
 				conv2dGEMM(kern, g, xd, wd, bd, out.Float32s())
 				closeTo(t, "conv2dGEMM", out, y, tolGEMM32)
+
+				if cc.stride == 1 {
+					out = New(Float32, cc.n, cc.o, g.oh, g.ow)
+					conv2dRows(kern, g, xd, wd, bd, out.Float32s())
+					closeTo(t, "conv2dRows", out, y, tolGEMM32)
+				}
 
 				out = New(Float32, cc.n, cc.c, cc.h, cc.w)
 				conv2dInputGradGEMM(kern, g, gyd, wd, out.Float32s())

@@ -6,6 +6,7 @@ import "fmt"
 // that fits the geometry.
 //
 //	Conv2d            3×3, stride 1, float32  → Winograd F(4×4, 3×3) (winograd.go)
+//	                  other stride 1          → GEMM reading x in place (conv2dRows)
 //	                  otherwise               → im2col GEMM (im2col.go)
 //	Conv2dInputGrad   stride 1, square kernel, padding ≤ K−1, O ≤ C
 //	                    → the forward convolution of gy with the flipped,
@@ -72,14 +73,18 @@ func (cpuBackend) Conv2dWeightGrad(x, gy *Tensor, p ConvParams, kh, kw int) *Ten
 	return gw
 }
 
-// conv2dFast computes y = conv(x, w) + b into y (zeroed), by Winograd when
-// it applies and by im2col GEMM otherwise.
+// conv2dFast computes y = conv(x, w) + b into y (zeroed): by Winograd when
+// it applies, else by the GEMM reading the image in place when the stride
+// is 1, else by im2col GEMM.
 func conv2dFast[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
-	if winogradApplies[T](g) {
+	switch {
+	case winogradApplies[T](g):
 		conv2dWinograd(kern, g, x, w, b, y)
-		return
+	case rowsApplies(g, kern.nr):
+		conv2dRows(kern, g, x, w, b, y)
+	default:
+		conv2dGEMM(kern, g, x, w, b, y)
 	}
-	conv2dGEMM(kern, g, x, w, b, y)
 }
 
 // conv2dInputGradFast computes gx = A_wᵀ gy into gx (zeroed).

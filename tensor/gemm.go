@@ -43,6 +43,9 @@ type gemmKernel[T float] struct {
 	// from an A panel a (k·mr values) and a B panel b (k·nr values). It
 	// overwrites c unless accumulate is true.
 	fn func(k int, a, b, c []T, ldc int, accumulate bool)
+	// rows is fn with B read in place instead of from a packed panel:
+	// row p of B is base[offs[p] : offs[p]+nr].
+	rows func(k int, a, base []T, offs []int, c []T, ldc int, accumulate bool)
 }
 
 // Blocking sizes. kc·nr floats of B (32 KiB for nr = 64) fit the 48 KiB L1

@@ -18,15 +18,26 @@ func gemm6x64AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
 //go:noescape
 func gemm6x16AVX2(k int, a, b, c *float32, ldc int, accumulate bool)
 
+// gemm6x64AVX512Rows is gemm6x64AVX512 reading row p of B at
+// base + offs[p] instead of from a packed panel.
+//
+//go:noescape
+func gemm6x64AVX512Rows(k int, a, base *float32, offs *int, c *float32, ldc int, accumulate bool)
+
+// gemm6x16AVX2Rows is gemm6x16AVX2 reading row p of B at base + offs[p].
+//
+//go:noescape
+func gemm6x16AVX2Rows(k int, a, base *float32, offs *int, c *float32, ldc int, accumulate bool)
+
 // asmKernels returns the assembly kernels the CPU (and OS) support, the
 // fastest first. golang.org/x/sys/cpu reads CPUID once at start-up.
 func asmKernels() []gemmKernel[float32] {
 	var ks []gemmKernel[float32]
 	if cpu.X86.HasAVX512F {
-		ks = append(ks, gemmKernel[float32]{name: "avx512_6x64", mr: 6, nr: 64, fn: kernelAVX512})
+		ks = append(ks, gemmKernel[float32]{name: "avx512_6x64", mr: 6, nr: 64, fn: kernelAVX512, rows: rowsAVX512})
 	}
 	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, gemmKernel[float32]{name: "avx2_6x16", mr: 6, nr: 16, fn: kernelAVX2})
+		ks = append(ks, gemmKernel[float32]{name: "avx2_6x16", mr: 6, nr: 16, fn: kernelAVX2, rows: rowsAVX2})
 	}
 	return ks
 }
@@ -53,4 +64,35 @@ func kernelAVX2(k int, a, b, c []float32, ldc int, accumulate bool) {
 		a, b = make([]float32, 6), make([]float32, 16)
 	}
 	gemm6x16AVX2(k, &a[0], &b[0], &c[0], ldc, accumulate)
+}
+
+// checkRows panics unless every row base[offs[p] : offs[p]+nr] lies inside
+// base, and a and c are long enough.
+func checkRows(k, mr, nr int, a, base []float32, offs []int, c []float32, ldc int) {
+	if len(a) < k*mr || len(offs) < k || len(c) < (mr-1)*ldc+nr || ldc < nr {
+		panic("gemm kernel: operands too short for the tile")
+	}
+	for _, off := range offs[:k] {
+		if off < 0 || off+nr > len(base) {
+			panic("gemm kernel: B row outside its base")
+		}
+	}
+}
+
+func rowsAVX512(k int, a, base []float32, offs []int, c []float32, ldc int, accumulate bool) {
+	checkRows(k, 6, 64, a, base, offs, c, ldc)
+	if k == 0 {
+		kernelAVX512(0, nil, nil, c, ldc, accumulate)
+		return
+	}
+	gemm6x64AVX512Rows(k, &a[0], &base[0], &offs[0], &c[0], ldc, accumulate)
+}
+
+func rowsAVX2(k int, a, base []float32, offs []int, c []float32, ldc int, accumulate bool) {
+	checkRows(k, 6, 16, a, base, offs, c, ldc)
+	if k == 0 {
+		kernelAVX2(0, nil, nil, c, ldc, accumulate)
+		return
+	}
+	gemm6x16AVX2Rows(k, &a[0], &base[0], &offs[0], &c[0], ldc, accumulate)
 }

@@ -62,6 +62,24 @@
 	VADDPS 192(DI), c3, c3; \
 	STORE512(c0, c1, c2, c3)
 
+#define ZERO512 \
+	VPXORD Z0, Z0, Z0; VPXORD Z1, Z1, Z1; VPXORD Z2, Z2, Z2; VPXORD Z3, Z3, Z3; \
+	VPXORD Z4, Z4, Z4; VPXORD Z5, Z5, Z5; VPXORD Z6, Z6, Z6; VPXORD Z7, Z7, Z7; \
+	VPXORD Z8, Z8, Z8; VPXORD Z9, Z9, Z9; VPXORD Z10, Z10, Z10; VPXORD Z11, Z11, Z11; \
+	VPXORD Z12, Z12, Z12; VPXORD Z13, Z13, Z13; VPXORD Z14, Z14, Z14; VPXORD Z15, Z15, Z15; \
+	VPXORD Z16, Z16, Z16; VPXORD Z17, Z17, Z17; VPXORD Z18, Z18, Z18; VPXORD Z19, Z19, Z19; \
+	VPXORD Z20, Z20, Z20; VPXORD Z21, Z21, Z21; VPXORD Z22, Z22, Z22; VPXORD Z23, Z23, Z23
+
+// STEP512 is one step of the loop once the B row is in Z24–Z27: the six
+// rows of A (at AX) times it.
+#define STEP512 \
+	ROW512(0, Z28, Z0, Z1, Z2, Z3); \
+	ROW512(4, Z29, Z4, Z5, Z6, Z7); \
+	ROW512(8, Z28, Z8, Z9, Z10, Z11); \
+	ROW512(12, Z29, Z12, Z13, Z14, Z15); \
+	ROW512(16, Z28, Z16, Z17, Z18, Z19); \
+	ROW512(20, Z29, Z20, Z21, Z22, Z23)
+
 // func gemm6x64AVX512(k int, a, b, c *float32, ldc int, accumulate bool)
 TEXT ·gemm6x64AVX512(SB), NOSPLIT, $0-41
 	MOVQ k+0(FP), CX
@@ -71,30 +89,7 @@ TEXT ·gemm6x64AVX512(SB), NOSPLIT, $0-41
 	MOVQ ldc+32(FP), DX
 	SHLQ $2, DX
 
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
+	ZERO512
 
 	TESTQ CX, CX
 	JZ    store512
@@ -104,12 +99,7 @@ loop512:
 	VMOVUPS 64(BX), Z25
 	VMOVUPS 128(BX), Z26
 	VMOVUPS 192(BX), Z27
-	ROW512(0, Z28, Z0, Z1, Z2, Z3)
-	ROW512(4, Z29, Z4, Z5, Z6, Z7)
-	ROW512(8, Z28, Z8, Z9, Z10, Z11)
-	ROW512(12, Z29, Z12, Z13, Z14, Z15)
-	ROW512(16, Z28, Z16, Z17, Z18, Z19)
-	ROW512(20, Z29, Z20, Z21, Z22, Z23)
+	STEP512
 	ADDQ $24, AX
 	ADDQ $256, BX
 	DECQ CX
@@ -167,6 +157,19 @@ add512:
 	VADDPS 32(DI), c1, c1; \
 	STORE256(c0, c1)
 
+#define ZERO256 \
+	VXORPS Y0, Y0, Y0; VXORPS Y1, Y1, Y1; VXORPS Y2, Y2, Y2; VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; VXORPS Y5, Y5, Y5; VXORPS Y6, Y6, Y6; VXORPS Y7, Y7, Y7; \
+	VXORPS Y8, Y8, Y8; VXORPS Y9, Y9, Y9; VXORPS Y10, Y10, Y10; VXORPS Y11, Y11, Y11
+
+#define STEP256 \
+	ROW256(0, Y14, Y0, Y1); \
+	ROW256(4, Y15, Y2, Y3); \
+	ROW256(8, Y14, Y4, Y5); \
+	ROW256(12, Y15, Y6, Y7); \
+	ROW256(16, Y14, Y8, Y9); \
+	ROW256(20, Y15, Y10, Y11)
+
 // func gemm6x16AVX2(k int, a, b, c *float32, ldc int, accumulate bool)
 TEXT ·gemm6x16AVX2(SB), NOSPLIT, $0-41
 	MOVQ k+0(FP), CX
@@ -176,18 +179,7 @@ TEXT ·gemm6x16AVX2(SB), NOSPLIT, $0-41
 	MOVQ ldc+32(FP), DX
 	SHLQ $2, DX
 
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	ZERO256
 
 	TESTQ CX, CX
 	JZ    store256
@@ -195,12 +187,7 @@ TEXT ·gemm6x16AVX2(SB), NOSPLIT, $0-41
 loop256:
 	VMOVUPS 0(BX), Y12
 	VMOVUPS 32(BX), Y13
-	ROW256(0, Y14, Y0, Y1)
-	ROW256(4, Y15, Y2, Y3)
-	ROW256(8, Y14, Y4, Y5)
-	ROW256(12, Y15, Y6, Y7)
-	ROW256(16, Y14, Y8, Y9)
-	ROW256(20, Y15, Y10, Y11)
+	STEP256
 	ADDQ $24, AX
 	ADDQ $64, BX
 	DECQ CX
@@ -220,6 +207,118 @@ store256:
 	RET
 
 add256:
+	ADDSTORE256(Y0, Y1)
+	ADDSTORE256(Y2, Y3)
+	ADDSTORE256(Y4, Y5)
+	ADDSTORE256(Y6, Y7)
+	ADDSTORE256(Y8, Y9)
+	ADDSTORE256(Y10, Y11)
+	VZEROUPPER
+	RET
+
+// ---- Indirect B rows ----
+//
+// The same two kernels, except that B is not a packed panel: row p of B is
+// the nr floats at base + 4·offs[p] bytes. The convolutions use them to read
+// the rows of col(x) straight from a padded copy of the image (see
+// conv2dRows in im2col.go), so nothing is packed.
+//
+// Arguments:
+//	k+0(FP)           CX  steps
+//	a+8(FP)           AX  A panel
+//	base+16(FP)       BX  base of the B rows
+//	offs+24(FP)       SI  offsets of the B rows, int64, advances by 8 bytes a step
+//	c+32(FP)          DI  C tile
+//	ldc+40(FP)        DX  row stride of C
+//	accumulate+48(FP)
+
+// func gemm6x64AVX512Rows(k int, a, base *float32, offs *int, c *float32, ldc int, accumulate bool)
+TEXT ·gemm6x64AVX512Rows(SB), NOSPLIT, $0-49
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ base+16(FP), BX
+	MOVQ offs+24(FP), SI
+	MOVQ c+32(FP), DI
+	MOVQ ldc+40(FP), DX
+	SHLQ $2, DX
+	ZERO512
+	TESTQ CX, CX
+	JZ    rstore512
+
+rloop512:
+	MOVQ    (SI), R8
+	LEAQ    (BX)(R8*4), R9
+	VMOVUPS 0(R9), Z24
+	VMOVUPS 64(R9), Z25
+	VMOVUPS 128(R9), Z26
+	VMOVUPS 192(R9), Z27
+	STEP512
+	ADDQ $8, SI
+	ADDQ $24, AX
+	DECQ CX
+	JNZ  rloop512
+
+rstore512:
+	MOVBLZX accumulate+48(FP), R8
+	TESTQ   R8, R8
+	JNZ     radd512
+	STORE512(Z0, Z1, Z2, Z3)
+	STORE512(Z4, Z5, Z6, Z7)
+	STORE512(Z8, Z9, Z10, Z11)
+	STORE512(Z12, Z13, Z14, Z15)
+	STORE512(Z16, Z17, Z18, Z19)
+	STORE512(Z20, Z21, Z22, Z23)
+	VZEROUPPER
+	RET
+
+radd512:
+	ADDSTORE512(Z0, Z1, Z2, Z3)
+	ADDSTORE512(Z4, Z5, Z6, Z7)
+	ADDSTORE512(Z8, Z9, Z10, Z11)
+	ADDSTORE512(Z12, Z13, Z14, Z15)
+	ADDSTORE512(Z16, Z17, Z18, Z19)
+	ADDSTORE512(Z20, Z21, Z22, Z23)
+	VZEROUPPER
+	RET
+
+// func gemm6x16AVX2Rows(k int, a, base *float32, offs *int, c *float32, ldc int, accumulate bool)
+TEXT ·gemm6x16AVX2Rows(SB), NOSPLIT, $0-49
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ base+16(FP), BX
+	MOVQ offs+24(FP), SI
+	MOVQ c+32(FP), DI
+	MOVQ ldc+40(FP), DX
+	SHLQ $2, DX
+	ZERO256
+	TESTQ CX, CX
+	JZ    rstore256
+
+rloop256:
+	MOVQ    (SI), R8
+	LEAQ    (BX)(R8*4), R9
+	VMOVUPS 0(R9), Y12
+	VMOVUPS 32(R9), Y13
+	STEP256
+	ADDQ $8, SI
+	ADDQ $24, AX
+	DECQ CX
+	JNZ  rloop256
+
+rstore256:
+	MOVBLZX accumulate+48(FP), R8
+	TESTQ   R8, R8
+	JNZ     radd256
+	STORE256(Y0, Y1)
+	STORE256(Y2, Y3)
+	STORE256(Y4, Y5)
+	STORE256(Y6, Y7)
+	STORE256(Y8, Y9)
+	STORE256(Y10, Y11)
+	VZEROUPPER
+	RET
+
+radd256:
 	ADDSTORE256(Y0, Y1)
 	ADDSTORE256(Y2, Y3)
 	ADDSTORE256(Y4, Y5)

@@ -238,6 +238,98 @@ func conv2dGEMM[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 	}
 }
 
+// conv2dRows is the forward convolution for stride 1 with the micro-kernel
+// reading the rows of col(x) where they lie instead of from packed panels
+// (an "indirect" GEMM). With stride 1, the nr output pixels j0 … j0+nr−1 of
+// output row i read, for tap (c, ki, kj), the nr consecutive input pixels
+// x[c, i−p+ki, j0−p+kj …]: a row of B is a piece of an input row. In a
+// copy of x padded with zeros on every side (p rows and columns, plus
+// enough columns on the right for the last nr pixels of a row), each tap
+// is a fixed offset from the tile's first pixel,
+//
+//	off(c, ki, kj) = (c·Hp + ki)·Wp + kj,   tile base = i·Wp + j0
+//
+// so one table of K offsets serves every tile and nothing is packed. That
+// matters when the output channels are few (the generator's last layer has
+// 3): packing col(x) then costs more than the products it feeds.
+func conv2dRows[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
+	mr, nr := kern.mr, kern.nr
+	k, pix := g.c*g.kh*g.kw, g.oh*g.ow
+	chunks := (g.ow + nr - 1) / nr
+	hp, wp := g.h+2*g.padding, chunks*nr+g.kw-1 // wp ≥ w + 2p
+	offs := make([]int, 0, k)
+	for c := range g.c {
+		for ki := range g.kh {
+			for kj := range g.kw {
+				offs = append(offs, (c*hp+ki)*wp+kj)
+			}
+		}
+	}
+	wm := packAll[T](strided[T]{w, k, 1}, mr, g.o, k)
+	defer wm.release()
+	xp := getScratch[T](g.c * hp * wp)
+	defer putScratch(xp)
+	kc := min(k, gemmKC)
+	for n := range g.n {
+		xn := x[n*g.c*g.h*g.w:][:g.c*g.h*g.w]
+		yn := y[n*g.o*pix:][:g.o*pix]
+		// The padded copy, and the bias as the starting value of y.
+		parallelFor(g.c, max(1, elementwiseGrain/(hp*wp)), func(c0, c1 int) {
+			for c := c0; c < c1; c++ {
+				plane := xp[c*hp*wp:][:hp*wp]
+				clear(plane)
+				for h := range g.h {
+					copy(plane[(h+g.padding)*wp+g.padding:], xn[(c*g.h+h)*g.w:][:g.w])
+				}
+			}
+		})
+		if b != nil {
+			for o := range g.o {
+				row := yn[o*pix:][:pix]
+				for i := range row {
+					row[i] = b[o]
+				}
+			}
+		}
+		// One task per tile of nr output pixels of one output row.
+		forEachTask(g.oh*chunks, func() []T { return make([]T, mr*nr) }, nil, func(tmp []T, task int) {
+			i, j0 := task/chunks, task%chunks*nr
+			base := xp[i*wp+j0:]
+			cols := min(nr, g.ow-j0)
+			for pc := 0; pc < k; pc += kc {
+				pend := min(pc+kc, k)
+				acc := b != nil || pc > 0
+				for o := 0; o < g.o; o += mr {
+					ap := wm.at(o/mr, pc)[:(pend-pc)*mr]
+					c := yn[o*pix+i*g.ow+j0:]
+					if rows := min(mr, g.o-o); rows == mr && cols == nr {
+						kern.rows(pend-pc, ap, base, offs[pc:pend], c, pix, acc)
+					} else {
+						kern.rows(pend-pc, ap, base, offs[pc:pend], tmp, nr, false)
+						for r := range rows {
+							dst, src := c[r*pix:][:cols], tmp[r*nr:][:cols]
+							if acc {
+								for t, v := range src {
+									dst[t] += v
+								}
+							} else {
+								copy(dst, src)
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// rowsApplies reports whether conv2dRows suits g: stride 1, and output rows
+// long enough that rounding them up to whole tiles of nr wastes little.
+func rowsApplies(g convGeom, nr int) bool {
+	padded := (g.ow + nr - 1) / nr * nr
+	return g.stride == 1 && 8*padded <= 9*g.ow
+}
+
 // conv2dWeightGradGEMM is gw = Σₙ gyₙ · col(xₙ)ᵀ.
 func conv2dWeightGradGEMM[T float](kern gemmKernel[T], g convGeom, x, gy, gw []T) {
 	cw := windowOf(g)
