@@ -184,6 +184,29 @@ func TestConvPathsMatchReference(t *testing.T) {
 	}
 }
 
+// TestConvWeightGradDot runs the dot-product weight gradient with each dot
+// kernel the machine has, in float32 and float64, on every stride-1 case.
+func TestConvWeightGradDot(t *testing.T) {
+	for _, cc := range convCases {
+		if cc.stride != 1 {
+			continue
+		}
+		g := geomOf(cc)
+		for _, dk := range float32DotKernels() {
+			x, w, b, gy := convOperands(cc, Float32)
+			_, _, gw := refs64(cc, x, w, b, gy)
+			out := New(Float32, cc.o, cc.c, cc.k, cc.k)
+			conv2dWeightGradDot(dk, g, x.Float32s(), gy.Float32s(), out.Float32s())
+			closeTo(t, dk.name+"/"+cc.String(), out, gw, tolGEMM32)
+		}
+		x, w, b, gy := convOperands(cc, Float64)
+		_, _, gw := refs64(cc, x, w, b, gy)
+		out := New(Float64, cc.o, cc.c, cc.k, cc.k)
+		conv2dWeightGradDot(goDotKernel[float64](), g, x.Float64s(), gy.Float64s(), out.Float64s())
+		closeTo(t, "go/float64/"+cc.String(), out, gw, tolFloat64)
+	}
+}
+
 // TestWinogradTransforms checks the matrices of F(4×4, 3×3) and their
 // Kronecker products: a 6×6 tile d and a 3×3 kernel g through
 // (Aᵀ⊗Aᵀ)[((G⊗G) g) ⊙ ((Bᵀ⊗Bᵀ) d)] must give the 4×4 direct correlation.

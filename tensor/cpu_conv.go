@@ -13,6 +13,7 @@ import "fmt"
 //	                      transposed kernel (so Winograd again for 3×3)
 //	                  otherwise               → GEMM, then col2im
 //	Conv2dWeightGrad  3×3, stride 1, float32  → Winograd F(4×4, 3×3)
+//	                  other stride 1, O ≤ 128 → dot products along the rows
 //	                  otherwise               → im2col GEMM
 //
 // The reference loops (cpu_conv_ref.go) define the results; the tests
@@ -61,16 +62,25 @@ func (cpuBackend) Conv2dWeightGrad(x, gy *Tensor, p ConvParams, kh, kw int) *Ten
 	gw := newLike(x, Shape{g.o, g.c, kh, kw})
 	switch d := x.data.(type) {
 	case []float32:
-		kern := defaultKernel[float32]()
-		if winogradApplies[float32](g) {
-			conv2dWeightGradWinograd(kern, g, d, gy.Float32s(), gw.Float32s())
-		} else {
-			conv2dWeightGradGEMM(kern, g, d, gy.Float32s(), gw.Float32s())
-		}
+		conv2dWeightGradFast(defaultKernel[float32](), defaultDotKernel[float32](), g, d, gy.Float32s(), gw.Float32s())
 	case []float64:
-		conv2dWeightGradGEMM(defaultKernel[float64](), g, d, gy.Float64s(), gw.Float64s())
+		conv2dWeightGradFast(defaultKernel[float64](), defaultDotKernel[float64](), g, d, gy.Float64s(), gw.Float64s())
 	}
 	return gw
+}
+
+// conv2dWeightGradFast computes gw: by Winograd when it applies, else, for
+// stride 1 and up to 128 output channels, by dot products along the image
+// rows (measured faster than the GEMM up to there), else by im2col GEMM.
+func conv2dWeightGradFast[T float](kern gemmKernel[T], dk dotKernel[T], g convGeom, x, gy, gw []T) {
+	switch {
+	case winogradApplies[T](g):
+		conv2dWeightGradWinograd(kern, g, x, gy, gw)
+	case g.stride == 1 && g.o <= 128:
+		conv2dWeightGradDot(dk, g, x, gy, gw)
+	default:
+		conv2dWeightGradGEMM(kern, g, x, gy, gw)
+	}
 }
 
 // conv2dFast computes y = conv(x, w) + b into y (zeroed): by Winograd when

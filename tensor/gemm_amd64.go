@@ -96,3 +96,48 @@ func rowsAVX2(k int, a, base []float32, offs []int, c []float32, ldc int, accumu
 	}
 	gemm6x16AVX2Rows(k, &a[0], &base[0], &offs[0], &c[0], ldc, accumulate)
 }
+
+// dot3x8AVX512 and dot3x4AVX2 are the dot kernels (see dotKernel): 3
+// channels by 8 (or 4) taps, the accumulators' lanes stored to out for the
+// caller to add up.
+//
+//go:noescape
+func dot3x8AVX512(rows, chunks int, a *float32, aPlane, aRow int, b *float32, offs *int, bRow int, out *float32)
+
+//go:noescape
+func dot3x4AVX2(rows, chunks int, a *float32, aPlane, aRow int, b *float32, offs *int, bRow int, out *float32)
+
+// asmDotKernels returns the assembly dot kernels the CPU supports, the
+// fastest first.
+func asmDotKernels() []dotKernel[float32] {
+	var ks []dotKernel[float32]
+	if cpu.X86.HasAVX512F {
+		ks = append(ks, asmDot(dotKernel[float32]{name: "avx512_3x8", mo: 3, nt: 8, lanes: 16}, dot3x8AVX512))
+	}
+	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+		ks = append(ks, asmDot(dotKernel[float32]{name: "avx2_3x4", mo: 3, nt: 4, lanes: 8}, dot3x4AVX2))
+	}
+	return ks
+}
+
+// asmDot completes k with a function that checks the operands, runs the
+// assembly and adds up the lanes of each accumulator.
+func asmDot(k dotKernel[float32], asm func(rows, chunks int, a *float32, aPlane, aRow int, b *float32, offs *int, bRow int, out *float32)) dotKernel[float32] {
+	k.fn = func(rows, chunks int, a []float32, aPlane, aRow int, b []float32, offs []int, bRow int, out []float32) {
+		checkDot(k, rows, chunks, a, aPlane, aRow, b, offs, bRow, out)
+		if rows == 0 || chunks == 0 {
+			clear(out[:k.mo*k.nt])
+			return
+		}
+		var lanes [24 * 16]float32
+		asm(rows, chunks, &a[0], aPlane, aRow, &b[0], &offs[0], bRow, &lanes[0])
+		for i := range k.mo * k.nt {
+			var s float32
+			for _, v := range lanes[i*k.lanes : (i+1)*k.lanes] {
+				s += v
+			}
+			out[i] = s
+		}
+	}
+	return k
+}

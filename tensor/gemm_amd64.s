@@ -327,3 +327,174 @@ radd256:
 	ADDSTORE256(Y10, Y11)
 	VZEROUPPER
 	RET
+
+// ---- Dot products for weight gradients with few output channels ----
+//
+// dot3x8AVX512 computes 24 dot products at once, between 3 rows of A (one
+// per output channel) and 8 rows of B (one per kernel tap), each summed
+// over `rows` rows of `chunks` vectors of 16 floats:
+//
+//	acc[8o + t] = Σ_{i<rows} Σ_{v<chunks} a[o·aPlane + i·aRow + 16v …]
+//	                                    ⊙ b[offs[t] + i·bRow + 16v …]
+//
+// and stores the 24 accumulators, 16 lanes each, to out (24·16 floats);
+// the caller adds the lanes up. Registers:
+//
+//	Z0–Z23   acc, Z(8o + t)
+//	Z24–Z26  the A vectors of the 3 channels
+//	Z27      the B vector of one tap
+//
+// A chunk is 3 + 8 vector loads, 8 offset loads and 24 FMAs.
+//
+// Arguments: rows+0 (CX), chunks+8 (R13), a+16 (AX), aPlane+24 (R10, bytes;
+// R11 = 2·aPlane), aRow+32, b+40 (BX), offs+48 (SI), bRow+56, out+64.
+
+#define DOTTAP512(t, c0, c1, c2) \
+	MOVQ        (8*t)(SI), R8; \
+	VMOVUPS     (R9)(R8*4), Z27; \
+	VFMADD231PS Z27, Z24, c0; \
+	VFMADD231PS Z27, Z25, c1; \
+	VFMADD231PS Z27, Z26, c2
+
+// func dot3x8AVX512(rows, chunks int, a *float32, aPlane, aRow int, b *float32, offs *int, bRow int, out *float32)
+TEXT ·dot3x8AVX512(SB), NOSPLIT, $0-72
+	MOVQ rows+0(FP), CX
+	MOVQ chunks+8(FP), R13
+	MOVQ a+16(FP), AX
+	MOVQ aPlane+24(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*1), R11
+	MOVQ b+40(FP), BX
+	MOVQ offs+48(FP), SI
+	ZERO512
+	TESTQ CX, CX
+	JZ    dotstore512
+	TESTQ R13, R13
+	JZ    dotstore512
+
+dotrow512:
+	MOVQ R13, DX
+	XORQ DI, DI // byte offset within the row
+
+dotchunk512:
+	LEAQ    (AX)(DI*1), R12
+	LEAQ    (BX)(DI*1), R9
+	VMOVUPS (R12), Z24
+	VMOVUPS (R12)(R10*1), Z25
+	VMOVUPS (R12)(R11*1), Z26
+	DOTTAP512(0, Z0, Z8, Z16)
+	DOTTAP512(1, Z1, Z9, Z17)
+	DOTTAP512(2, Z2, Z10, Z18)
+	DOTTAP512(3, Z3, Z11, Z19)
+	DOTTAP512(4, Z4, Z12, Z20)
+	DOTTAP512(5, Z5, Z13, Z21)
+	DOTTAP512(6, Z6, Z14, Z22)
+	DOTTAP512(7, Z7, Z15, Z23)
+	ADDQ $64, DI
+	DECQ DX
+	JNZ  dotchunk512
+
+	MOVQ aRow+32(FP), R8
+	LEAQ (AX)(R8*4), AX
+	MOVQ bRow+56(FP), R8
+	LEAQ (BX)(R8*4), BX
+	DECQ CX
+	JNZ  dotrow512
+
+dotstore512:
+	MOVQ    out+64(FP), DI
+	VMOVUPS Z0, 0(DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS Z14, 896(DI)
+	VMOVUPS Z15, 960(DI)
+	VMOVUPS Z16, 1024(DI)
+	VMOVUPS Z17, 1088(DI)
+	VMOVUPS Z18, 1152(DI)
+	VMOVUPS Z19, 1216(DI)
+	VMOVUPS Z20, 1280(DI)
+	VMOVUPS Z21, 1344(DI)
+	VMOVUPS Z22, 1408(DI)
+	VMOVUPS Z23, 1472(DI)
+	VZEROUPPER
+	RET
+
+// dot3x4AVX2 is dot3x8AVX512 for AVX2: 3 channels × 4 taps, vectors of 8
+// floats, accumulators Y(4o + t), A in Y12–Y14, B in Y15; out is 12·8
+// floats.
+
+#define DOTTAP256(t, c0, c1, c2) \
+	MOVQ        (8*t)(SI), R8; \
+	VMOVUPS     (R9)(R8*4), Y15; \
+	VFMADD231PS Y15, Y12, c0; \
+	VFMADD231PS Y15, Y13, c1; \
+	VFMADD231PS Y15, Y14, c2
+
+// func dot3x4AVX2(rows, chunks int, a *float32, aPlane, aRow int, b *float32, offs *int, bRow int, out *float32)
+TEXT ·dot3x4AVX2(SB), NOSPLIT, $0-72
+	MOVQ rows+0(FP), CX
+	MOVQ chunks+8(FP), R13
+	MOVQ a+16(FP), AX
+	MOVQ aPlane+24(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*1), R11
+	MOVQ b+40(FP), BX
+	MOVQ offs+48(FP), SI
+	ZERO256
+	TESTQ CX, CX
+	JZ    dotstore256
+	TESTQ R13, R13
+	JZ    dotstore256
+
+dotrow256:
+	MOVQ R13, DX
+	XORQ DI, DI
+
+dotchunk256:
+	LEAQ    (AX)(DI*1), R12
+	LEAQ    (BX)(DI*1), R9
+	VMOVUPS (R12), Y12
+	VMOVUPS (R12)(R10*1), Y13
+	VMOVUPS (R12)(R11*1), Y14
+	DOTTAP256(0, Y0, Y4, Y8)
+	DOTTAP256(1, Y1, Y5, Y9)
+	DOTTAP256(2, Y2, Y6, Y10)
+	DOTTAP256(3, Y3, Y7, Y11)
+	ADDQ $32, DI
+	DECQ DX
+	JNZ  dotchunk256
+
+	MOVQ aRow+32(FP), R8
+	LEAQ (AX)(R8*4), AX
+	MOVQ bRow+56(FP), R8
+	LEAQ (BX)(R8*4), BX
+	DECQ CX
+	JNZ  dotrow256
+
+dotstore256:
+	MOVQ    out+64(FP), DI
+	VMOVUPS Y0, 0(DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	VMOVUPS Y8, 256(DI)
+	VMOVUPS Y9, 288(DI)
+	VMOVUPS Y10, 320(DI)
+	VMOVUPS Y11, 352(DI)
+	VZEROUPPER
+	RET

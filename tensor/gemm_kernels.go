@@ -106,3 +106,72 @@ func defaultKernel[T float]() gemmKernel[T] {
 func float32Kernels() []gemmKernel[float32] {
 	return append(asmKernels(), goKernel[float32]())
 }
+
+// dotKernel computes mo×nt dot products at once, between mo rows of A and
+// nt rows of B laid out as planes of rows: for o < mo and t < nt,
+//
+//	out[o·nt + t] = Σ_{i<rows} Σ_{j<chunks·lanes} a[o·aPlane + i·aRow + j] · b[offs[t] + i·bRow + j]
+//
+// The weight gradient of a convolution with few output channels uses it
+// (see conv2dWeightGradDot in im2col.go).
+type dotKernel[T float] struct {
+	name          string
+	mo, nt, lanes int
+	fn            func(rows, chunks int, a []T, aPlane, aRow int, b []T, offs []int, bRow int, out []T)
+}
+
+// checkDot panics unless every value a dot kernel reads lies inside a and b.
+func checkDot[T float](k dotKernel[T], rows, chunks int, a []T, aPlane, aRow int, b []T, offs []int, bRow int, out []T) {
+	if rows == 0 || chunks == 0 {
+		return
+	}
+	span := chunks * k.lanes
+	if len(offs) < k.nt || len(out) < k.mo*k.nt || (k.mo-1)*aPlane+(rows-1)*aRow+span > len(a) {
+		panic("dot kernel: operands too short")
+	}
+	for _, off := range offs[:k.nt] {
+		if off < 0 || off+(rows-1)*bRow+span > len(b) {
+			panic("dot kernel: B row outside b")
+		}
+	}
+}
+
+// goDotKernel is the portable dot kernel: 3 rows of A by 4 of B.
+func goDotKernel[T float]() dotKernel[T] {
+	k := dotKernel[T]{name: "go3x4", mo: 3, nt: 4, lanes: 1}
+	k.fn = func(rows, chunks int, a []T, aPlane, aRow int, b []T, offs []int, bRow int, out []T) {
+		checkDot(k, rows, chunks, a, aPlane, aRow, b, offs, bRow, out)
+		var acc [12]T
+		for i := range rows {
+			for o := range 3 {
+				ar := a[o*aPlane+i*aRow:][:chunks]
+				for t := range 4 {
+					br := b[offs[t]+i*bRow:][:chunks]
+					var s T
+					for j, v := range ar {
+						s += v * br[j]
+					}
+					acc[o*4+t] += s
+				}
+			}
+		}
+		copy(out, acc[:])
+	}
+	return k
+}
+
+// defaultDotKernel returns the fastest dot kernel for T on this machine.
+func defaultDotKernel[T float]() dotKernel[T] {
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		if ks := asmDotKernels(); len(ks) > 0 {
+			return any(ks[0]).(dotKernel[T])
+		}
+	}
+	return goDotKernel[T]()
+}
+
+// float32DotKernels lists every float32 dot kernel this machine can run.
+func float32DotKernels() []dotKernel[float32] {
+	return append(asmDotKernels(), goDotKernel[float32]())
+}
