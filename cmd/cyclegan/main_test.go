@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"image"
+	"image/color"
+	"image/gif"
 	"image/png"
 	"math"
 	"os"
@@ -345,6 +347,12 @@ func TestBadInput(t *testing.T) {
 	data.WriteSynthetic(textFile, data.SynthOptions{Size: 32, Train: 1, Test: 1, StripePeriod: 4, Seed: 2})
 	os.WriteFile(filepath.Join(textFile, "trainA", "0_notes.jpg"), []byte("not an image\n"), 0o644)
 
+	gifFile := filepath.Join(t.TempDir(), "gif")
+	data.WriteSynthetic(gifFile, data.SynthOptions{Size: 32, Train: 1, Test: 1, StripePeriod: 4, Seed: 2})
+	var gifBytes bytes.Buffer
+	gif.Encode(&gifBytes, image.NewPaletted(image.Rect(0, 0, 32, 32), color.Palette{color.Black, color.White}), nil)
+	os.WriteFile(filepath.Join(gifFile, "trainB", "0_anim.png"), gifBytes.Bytes(), 0o644)
+
 	wrongName := filepath.Join(t.TempDir(), "wrong.safetensors")
 	os.WriteFile(wrongName, []byte("this is not a checkpoint"), 0o644)
 
@@ -369,6 +377,7 @@ func TestBadInput(t *testing.T) {
 		{"truncated image", w.tiny("t", "-dataroot", corrupt), 1, []string{"a_truncated.png"}, "t"},
 		{"empty image file", w.tiny("z", "-dataroot", emptyFile), 1, []string{"0_empty.jpg", "empty"}, "z"},
 		{"text named .jpg", w.tiny("x", "-dataroot", textFile), 1, []string{"0_notes.jpg"}, "x"},
+		{"GIF named .png", w.tiny("g", "-dataroot", gifFile), 1, []string{"0_anim.png", "GIF"}, "g"},
 		{"no checkpoint", []string{"test", "-checkpoints_dir", w.checkpoints, "-name", "none", "-dataroot", w.dataroot},
 			1, []string{filepath.Join(w.checkpoints, "none", "latest_net_G_A.safetensors")}, ""},
 		{"not a checkpoint", []string{"test", "-model_path", wrongName, "-dataroot", w.dataroot}, 1, []string{wrongName}, ""},

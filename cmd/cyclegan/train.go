@@ -21,12 +21,15 @@ import (
 // synthDefaults are the options of the main job, "cyclegan train" without
 // -dataroot: a small CycleGAN on the synthetic shapes-vs-stripes data set
 // (100 + 100 images of 64×64) that trains in about five minutes on two CPU
-// cores and visibly learns to paint stripes. Flags given explicitly win.
+// cores and visibly learns to paint stripes on the shapes. A narrow network
+// trained for more iterations (1600) at a higher learning rate than the
+// reference's 2e-4 learned the shapes better, in the same time, than a wider
+// one trained for fewer. Flags given explicitly win.
 func synthDefaults() map[string]string {
 	return map[string]string{
-		"ngf": "16", "ndf": "16", "n_blocks": "3",
+		"ngf": "8", "ndf": "8", "n_blocks": "3",
 		"load_size": "72", "crop_size": "64",
-		"n_epochs": "6", "n_epochs_decay": "4", "save_epoch_freq": "5",
+		"n_epochs": "9", "n_epochs_decay": "7", "lr": "0.0005", "save_epoch_freq": "4",
 	}
 }
 
@@ -87,9 +90,11 @@ func resolve(fs *flag.FlagSet, o *options) (saved map[string]string, notes []str
 			}
 		}
 		fs.Set("dataroot", synthDir(o.checkpointsDir))
-		notes = append(notes, fmt.Sprintf("no -dataroot: training the main job, a small CycleGAN (ngf %d, ndf %d, %d blocks, %d×%d crops, %d epochs) "+
-			"on the synthetic data set in %s (A: plain shapes, B: striped shapes)",
-			o.ngf, o.ndf, o.nBlocks, o.cropSize, o.cropSize, o.nEpochs+o.nEpochsDecay, o.dataroot))
+		notes = append(notes, fmt.Sprintf("no -dataroot: training the main job, a small CycleGAN (ngf %d, ndf %d, %d blocks, %d×%d crops, "+
+			"%d epochs, lr %g) on the synthetic data set in %s (A: plain shapes, B: striped shapes); "+
+			"watch the shapes get stripes in %s",
+			o.ngf, o.ndf, o.nBlocks, o.cropSize, o.cropSize, o.nEpochs+o.nEpochsDecay, o.lr, o.dataroot,
+			filepath.Join(o.checkpointDir(), "web", "index.html")))
 	}
 	if o.preset != "" {
 		if err := applyPreset(fs, o.preset, o.nBlocks, o.nEpochs+o.nEpochsDecay, given); err != nil {
@@ -107,11 +112,6 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 	}
 	for _, n := range notes {
 		fmt.Fprintln(stdout, n)
-	}
-	if o.dataroot == synthDir(o.checkpointsDir) {
-		if err := data.WriteSynthetic(o.dataroot, data.DefaultSynthOptions()); err != nil {
-			return err
-		}
 	}
 	// Check every option before anything is written.
 	if o.nEpochs < 0 || o.nEpochsDecay < 0 || o.nEpochs+o.nEpochsDecay < 1 {
@@ -140,6 +140,11 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 		if _, err := os.Stat(filepath.Join(dir, "latest_net_G_A.safetensors")); err == nil {
 			return fmt.Errorf("%s already holds a run (latest_net_G_A.safetensors): add -continue_train to resume it, "+
 				"or choose another -name, or remove the folder", dir)
+		}
+	}
+	if o.dataroot == synthDir(o.checkpointsDir) {
+		if err := data.WriteSynthetic(o.dataroot, data.DefaultSynthOptions()); err != nil {
+			return err
 		}
 	}
 	to := cyclegan.TrainOptions{Model: mo, Data: o.dataOptions(), Name: o.name, CheckpointsDir: o.checkpointsDir,
