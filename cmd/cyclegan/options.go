@@ -166,7 +166,9 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 	}
 	if groups&gTest != 0 {
 		fs.IntVar(&o.numTest, "num_test", 50, "how many test images to run (per domain)")
-		fs.StringVar(&o.modelPath, "model_path", "", "a single generator (.pth or .safetensors): translate the images of -dataroot in one direction")
+		if cmd == "test" {
+			fs.StringVar(&o.modelPath, "model_path", "", "a single generator (.pth or .safetensors): translate the images of -dataroot in one direction")
+		}
 	}
 	if groups&gBench != 0 {
 		fs.IntVar(&o.iters, "iters", 5, "timed training iterations (after one warm-up)")

@@ -90,11 +90,11 @@ func mapRows(m *cyclegan.Model, c cycle, idx []int) ([]report.PictureRow, error)
 // first test images of the data set, or the first training images when it
 // has no test folders) translated at the end of every epoch.
 type sampler struct {
-	t      *cyclegan.Trainer
-	term   *attention.Term
-	a, b   *tensor.Tensor
-	dir    string
-	pathsA string
+	t    *cyclegan.Trainer
+	term *attention.Term
+	a, b *tensor.Tensor
+	dir  string
+	pair string // the sample files, for the page
 }
 
 func newSampler(t *cyclegan.Trainer, term *attention.Term) (*sampler, error) {
@@ -116,7 +116,7 @@ func newSampler(t *cyclegan.Trainer, term *attention.Term) (*sampler, error) {
 		be = tensor.CPU
 	}
 	return &sampler{t: t, term: term, a: a.To(be), b: b.To(be), dir: t.Opts.Dir(),
-		pathsA: filepath.Base(pa) + " and " + filepath.Base(pb)}, nil
+		pair: filepath.Base(pa) + " and " + filepath.Base(pb)}, nil
 }
 
 // save translates the pair with the current weights and saves the
@@ -140,5 +140,5 @@ func (s *sampler) save(epoch, iter int, label string) error {
 		}
 		rows = append(rows, mr...)
 	}
-	return report.SaveSamples(s.dir, epoch, iter, label+" — "+s.pathsA, rows)
+	return report.SaveSamples(s.dir, epoch, iter, label+" — "+s.pair, rows)
 }
