@@ -1,0 +1,19 @@
+// Command cyclegan trains and tests CycleGAN, with or without the
+// second-order GradCAM attention-transfer loss, on the CPU (or, built with
+// -tags cuda, on a GPU).
+//
+// Usage:
+//
+//	cyclegan train     [flags]   train (no -dataroot: a small run on built-in synthetic data)
+//	cyclegan test      [flags]   translate test images, write a results page
+//	cyclegan attention [flags]   GradCAM heatmaps of generator layers, as pictures
+//	cyclegan bench     [flags]   time training iterations, print one JSON line
+//	cyclegan help [command | presets]
+//
+// Flags are single-dash, named as in pytorch-CycleGAN-and-pix2pix
+// (-dataroot, -name, -n_epochs, -lambda_A, …); "cyclegan help train" lists
+// them. Outputs: CHECKPOINTS/NAME holds the checkpoints (safetensors with
+// PyTorch's state-dict names), loss_log.jsonl, the run's options
+// (train_opt.txt, train_opt.json) and the train page web/index.html;
+// RESULTS/NAME holds the test and attention pages.
+package main
