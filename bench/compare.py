@@ -12,6 +12,9 @@ their ratio.
 Run from the repository root with Debian's PyTorch:
 
   /usr/bin/python3 bench/compare.py --rounds 7 --reps 20
+
+With --layers, the same for every convolution shape of CycleGAN at 256x256
+(forward, input gradient, weight gradient of each).
 """
 
 import argparse
@@ -21,9 +24,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-
-WORKLOADS = ["conv_forward", "conv_backward", "resnet_block"]
-
 
 def run(cmd, env=None):
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
@@ -35,33 +35,43 @@ def main():
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--threads", type=int, default=2, help="PyTorch threads and Go's GOMAXPROCS")
+    ap.add_argument("--layers", action="store_true", help="time the CycleGAN layer shapes instead")
+    ap.add_argument("--torch-env", action="append", default=[], metavar="KEY=VALUE",
+                    help="environment variable for the PyTorch process (repeatable), e.g. "
+                         "MALLOC_MMAP_THRESHOLD_=4294967296")
     args = ap.parse_args()
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     binary = os.path.join(tempfile.mkdtemp(), "convbench")
     subprocess.run(["go", "build", "-o", binary, "./bench/convbench"], check=True, cwd=root)
     env = dict(os.environ, GOMAXPROCS=str(args.threads))
+    py_env = dict(os.environ, **dict(kv.split("=", 1) for kv in args.torch_env))
     go_cmd = [binary, "-reps", str(args.reps)]
     py_cmd = [sys.executable, os.path.join(root, "bench", "torch_conv.py"),
               "--reps", str(args.reps), "--threads", str(args.threads)]
+    if args.layers:
+        go_cmd.append("-layers")
+        py_cmd.append("--layers")
 
     rounds = []
     for i in range(args.rounds):
         if i % 2 == 0:
-            g, p = run(go_cmd, env), run(py_cmd)
+            g, p = run(go_cmd, env), run(py_cmd, py_env)
         else:
-            p, g = run(py_cmd), run(go_cmd, env)
+            p, g = run(py_cmd, py_env), run(go_cmd, env)
         rounds.append((g, p))
-        line = "  ".join(f"{w} go {g[w]['median_ms']:.1f} ms, torch {p[w]['median_ms']:.1f} ms" for w in WORKLOADS)
+        workloads = list(g)
+        line = "  ".join(f"{w} go {g[w]['median_ms']:.1f} ms, torch {p[w]['median_ms']:.1f} ms" for w in workloads)
         print(f"round {i + 1}: {line}", file=sys.stderr, flush=True)
 
-    version = rounds[0][1][WORKLOADS[0]]["version"]
-    print(f"{args.rounds} rounds of {args.reps} timed runs each, {args.threads} threads, PyTorch {version}")
+    version = rounds[0][1][workloads[0]]["version"]
+    extra = f", PyTorch environment {' '.join(args.torch_env)}" if args.torch_env else ""
+    print(f"{args.rounds} rounds of {args.reps} timed runs each, {args.threads} threads, PyTorch {version}{extra}")
     print()
     print("| workload | Go median (ms) | PyTorch median (ms) | Go/PyTorch | ratio range over rounds "
           "| Go fastest (ms) | PyTorch fastest (ms) | Go/PyTorch fastest |")
     print("|---|---:|---:|---:|---|---:|---:|---:|")
-    for w in WORKLOADS:
+    for w in workloads:
         gm = [g[w]["median_ms"] for g, _ in rounds]
         pm = [p[w]["median_ms"] for _, p in rounds]
         ratios = [a / b for a, b in zip(gm, pm)]

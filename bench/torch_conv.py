@@ -13,6 +13,10 @@ The same three workloads as bench/convbench (the Go side):
 Each workload runs --warmup times, then --reps times; the script prints one JSON
 line per workload with the median, min and max in milliseconds.
 
+With --layers it times instead every convolution shape of the CycleGAN generator
+and discriminator at 256x256 (LAYERS below): forward, input gradient and weight
+gradient of each, one JSON line per layer and primitive.
+
 Run with Debian's PyTorch: /usr/bin/python3 bench/torch_conv.py --threads 2
 """
 
@@ -67,16 +71,58 @@ def workloads():
     return {"conv_forward": conv_forward, "conv_backward": conv_backward, "resnet_block": block_step}
 
 
+# name, in channels, out channels, input size, kernel, stride, padding: the
+# convolutions of the generator (the residual ones on their reflection-padded
+# input) and of the PatchGAN discriminator at 256x256. The generator's
+# transposed convolutions are the input gradients of down1 and down2.
+LAYERS = [
+    ("G_stem_3to64_k7", 3, 64, 262, 7, 1, 0),
+    ("G_down1_64to128_k3s2", 64, 128, 256, 3, 2, 1),
+    ("G_down2_128to256_k3s2", 128, 256, 128, 3, 2, 1),
+    ("G_res_256_k3", 256, 256, 66, 3, 1, 0),
+    ("G_last_64to3_k7", 64, 3, 262, 7, 1, 0),
+    ("D1_3to64_k4s2", 3, 64, 256, 4, 2, 1),
+    ("D2_64to128_k4s2", 64, 128, 128, 4, 2, 1),
+    ("D3_128to256_k4s2", 128, 256, 64, 4, 2, 1),
+    ("D4_256to512_k4", 256, 512, 32, 4, 1, 1),
+    ("D5_512to1_k4", 512, 1, 31, 4, 1, 1),
+]
+
+
+def layer_workloads():
+    g = torch.Generator().manual_seed(1)
+    out = {}
+    for name, c, o, h, k, s, p in LAYERS:
+        x = torch.randn(1, c, h, h, generator=g)
+        w = torch.randn(o, c, k, k, generator=g) * 0.02
+        b = torch.zeros(o)
+        gy = torch.randn_like(F.conv2d(x, w, b, stride=s, padding=p))
+
+        def fwd(x=x, w=w, b=b, s=s, p=p):
+            with torch.no_grad():
+                F.conv2d(x, w, b, stride=s, padding=p)
+
+        def grad(mask, x=x, w=w, gy=gy, s=s, p=p):
+            torch.ops.aten.convolution_backward(gy, x, w, None, [s, s], [p, p], [1, 1], False, [0, 0], 1, mask)
+
+        out[name + "/forward"] = fwd
+        out[name + "/input_grad"] = lambda grad=grad: grad([True, False, False])
+        out[name + "/weight_grad"] = lambda grad=grad: grad([False, True, False])
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
     ap.add_argument("--reps", type=int, default=20, help="timed runs per workload")
-    ap.add_argument("--warmup", type=int, default=3, help="untimed runs first")
+    ap.add_argument("--warmup", type=int, default=10, help="untimed runs first")
     ap.add_argument("--workloads", default="conv_forward,conv_backward,resnet_block")
+    ap.add_argument("--layers", action="store_true", help="time the CycleGAN layer shapes instead")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    ws = workloads()
-    for name in args.workloads.split(","):
+    ws = layer_workloads() if args.layers else workloads()
+    names = list(ws) if args.layers else args.workloads.split(",")
+    for name in names:
         f = ws[name]
         for _ in range(args.warmup):
             f()

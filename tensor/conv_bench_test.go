@@ -58,8 +58,10 @@ func BenchmarkConv2d(b *testing.B) {
 
 // BenchmarkConv2dPaths times each float32 path on the benchmark
 // convolution, forcing the method and the micro-kernel, to see what every
-// step buys: the reference loops, im2col + GEMM with each micro-kernel,
-// and Winograd F(4×4, 3×3) with each micro-kernel.
+// step buys: the reference loops, im2col + GEMM (packing col(x), or reading
+// x in place) with each micro-kernel, and Winograd F(4×4, 3×3) with each
+// micro-kernel; likewise for the two gradients, including the dot-product
+// weight gradient.
 func BenchmarkConv2dPaths(b *testing.B) {
 	x, w, bias, gy := benchConvOperands()
 	g := conv2dGeom("bench", x, w, ConvParams{Stride: 1, Padding: 1})
@@ -77,6 +79,7 @@ func BenchmarkConv2dPaths(b *testing.B) {
 	run("forward/reference", func() { conv2dRef(g, xd, wd, bd, y) })
 	for _, kern := range float32Kernels() {
 		run("forward/gemm_"+kern.name, func() { conv2dGEMM(kern, g, xd, wd, bd, y) })
+		run("forward/rows_"+kern.name, func() { conv2dRows(kern, g, xd, wd, bd, y) })
 		run("forward/winograd_"+kern.name, func() { conv2dWinograd(kern, g, xd, wd, bd, y) })
 		run("input_grad/gemm_col2im_"+kern.name, func() {
 			clear(y)
@@ -85,5 +88,8 @@ func BenchmarkConv2dPaths(b *testing.B) {
 		run("input_grad/flipped_"+kern.name, func() { conv2dInputGradFast(kern, g, gyd, wd, y) })
 		run("weight_grad/gemm_"+kern.name, func() { conv2dWeightGradGEMM(kern, g, xd, gyd, gw) })
 		run("weight_grad/winograd_"+kern.name, func() { conv2dWeightGradWinograd(kern, g, xd, gyd, gw) })
+	}
+	for _, dk := range float32DotKernels() {
+		run("weight_grad/dot_"+dk.name, func() { conv2dWeightGradDot(dk, g, xd, gyd, gw) })
 	}
 }

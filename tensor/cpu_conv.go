@@ -6,7 +6,7 @@ import "fmt"
 // that fits the geometry.
 //
 //	Conv2d            3×3, stride 1, float32  → Winograd F(4×4, 3×3) (winograd.go)
-//	                  other stride 1          → GEMM reading x in place (conv2dRows)
+//	                  stride 1, O ≤ 32        → GEMM reading x in place (conv2dRows)
 //	                  otherwise               → im2col GEMM (im2col.go)
 //	Conv2dInputGrad   stride 1, square kernel, padding ≤ K−1, O ≤ C
 //	                    → the forward convolution of gy with the flipped,
@@ -85,7 +85,7 @@ func conv2dWeightGradFast[T float](kern gemmKernel[T], dk dotKernel[T], g convGe
 
 // conv2dFast computes y = conv(x, w) + b into y (zeroed): by Winograd when
 // it applies, else by the GEMM reading the image in place when the stride
-// is 1, else by im2col GEMM.
+// is 1 and the output channels few, else by im2col GEMM.
 func conv2dFast[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 	switch {
 	case winogradApplies[T](g):

@@ -323,11 +323,14 @@ func conv2dRows[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 	}
 }
 
-// rowsApplies reports whether conv2dRows suits g: stride 1, and output rows
-// long enough that rounding them up to whole tiles of nr wastes little.
+// rowsApplies reports whether conv2dRows suits g: stride 1, few output
+// channels (with many, every tile rereads all the weights and the packed
+// GEMM, which reuses a packed block of x across them, measured as fast or
+// faster), and output rows long enough that rounding them up to whole
+// tiles of nr wastes little.
 func rowsApplies(g convGeom, nr int) bool {
 	padded := (g.ow + nr - 1) / nr * nr
-	return g.stride == 1 && 8*padded <= 9*g.ow
+	return g.stride == 1 && g.o <= 32 && 8*padded <= 9*g.ow
 }
 
 // conv2dWeightGradGEMM is gw = Σₙ gyₙ · col(xₙ)ᵀ.

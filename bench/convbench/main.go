@@ -10,6 +10,10 @@
 // JSON line per workload with the median, min and max in milliseconds. It
 // uses GOMAXPROCS threads (all cores unless set).
 //
+// With -layers it times instead every convolution shape of the CycleGAN
+// generator and discriminator at 256×256 (layerShapes): forward, input
+// gradient and weight gradient of each.
+//
 //	go run ./bench/convbench -reps 20
 package main
 
@@ -55,6 +59,45 @@ func workloads() map[string]func() {
 	}
 }
 
+// layers are the convolutions of the generator (the residual ones on their
+// reflection-padded input) and of the PatchGAN discriminator at 256×256, as
+// in bench/torch_conv.py. The generator's transposed convolutions are the
+// input gradients of down1 and down2.
+var layerShapes = []struct {
+	name                  string
+	c, o, h, k, stride, p int
+}{
+	{"G_stem_3to64_k7", 3, 64, 262, 7, 1, 0},
+	{"G_down1_64to128_k3s2", 64, 128, 256, 3, 2, 1},
+	{"G_down2_128to256_k3s2", 128, 256, 128, 3, 2, 1},
+	{"G_res_256_k3", 256, 256, 66, 3, 1, 0},
+	{"G_last_64to3_k7", 64, 3, 262, 7, 1, 0},
+	{"D1_3to64_k4s2", 3, 64, 256, 4, 2, 1},
+	{"D2_64to128_k4s2", 64, 128, 128, 4, 2, 1},
+	{"D3_128to256_k4s2", 128, 256, 64, 4, 2, 1},
+	{"D4_256to512_k4", 256, 512, 32, 4, 1, 1},
+	{"D5_512to1_k4", 512, 1, 31, 4, 1, 1},
+}
+
+// layerWorkloads returns the layer workloads and their names in order.
+func layerWorkloads() (map[string]func(), []string) {
+	r := tensor.NewRand(1)
+	ws := map[string]func(){}
+	var names []string
+	for _, l := range layerShapes {
+		x := tensor.RandNormal(r, tensor.Float32, 0, 1, 1, l.c, l.h, l.h)
+		w := tensor.RandNormal(r, tensor.Float32, 0, 0.02, l.o, l.c, l.k, l.k)
+		b := tensor.New(tensor.Float32, l.o)
+		p := tensor.ConvParams{Stride: l.stride, Padding: l.p}
+		gy := tensor.RandNormal(r, tensor.Float32, 0, 1, tensor.CPU.Conv2d(x, w, b, p).Shape()...)
+		ws[l.name+"/forward"] = func() { tensor.CPU.Conv2d(x, w, b, p) }
+		ws[l.name+"/input_grad"] = func() { tensor.CPU.Conv2dInputGrad(gy, w, p, l.h, l.h) }
+		ws[l.name+"/weight_grad"] = func() { tensor.CPU.Conv2dWeightGrad(x, gy, p, l.k, l.k) }
+		names = append(names, l.name+"/forward", l.name+"/input_grad", l.name+"/weight_grad")
+	}
+	return ws, names
+}
+
 type result struct {
 	Impl     string  `json:"impl"`
 	Workload string  `json:"workload"`
@@ -67,16 +110,20 @@ type result struct {
 
 func main() {
 	reps := flag.Int("reps", 20, "timed runs per workload")
-	warmup := flag.Int("warmup", 3, "untimed runs first")
+	warmup := flag.Int("warmup", 10, "untimed runs first")
 	names := flag.String("workloads", "conv_forward,conv_backward,resnet_block", "comma-separated workloads")
+	layerMode := flag.Bool("layers", false, "time the CycleGAN layer shapes instead")
 	flag.Parse()
 	if *reps < 1 {
 		fmt.Fprintln(os.Stderr, "convbench: -reps must be at least 1")
 		os.Exit(2)
 	}
-	ws := workloads()
+	ws, order := workloads(), strings.Split(*names, ",")
+	if *layerMode {
+		ws, order = layerWorkloads()
+	}
 	enc := json.NewEncoder(os.Stdout)
-	for _, name := range strings.Split(*names, ",") {
+	for _, name := range order {
 		f, ok := ws[name]
 		if !ok {
 			fmt.Fprintf(os.Stderr, "convbench: unknown workload %q\n", name)
