@@ -339,6 +339,10 @@ func (op winogradChannelTiles[T]) pack(dst []T, width, i0, i1, p0, p1 int) {
 				continue
 			}
 			src := op.x[(c+l)*plane:][:plane]
+			if p0 == 0 && p1 == cw.kh*cw.kw {
+				gatherTile(base[l:], width, src, cw.h, cw.w, h0, w0, cw.kh)
+				continue
+			}
 			for r := range cw.kh {
 				hh := h0 + r
 				for s := range cw.kw {
@@ -394,25 +398,20 @@ func (op winogradKernels[T]) pack(dst []T, width, i0, i1, p0, p1 int) {
 	}
 }
 
-// winogradTiles is the tiles of one image's planes as the right operand
-// of a transform product, (Bᵀ⊗Bᵀ)·patches or (A⊗A)·gY: depth is the
-// positions of a tile (36 for a 6×6 input tile, 16 for a 4×4 gradient
-// tile), items are (plane, tile) pairs of the block of tiles [t0, t0+block).
-// Two orders of the items serve the two consumers:
+// winogradTiles is the input tiles of one image as the right operand of
+// V = (Bᵀ⊗Bᵀ)·patches: depth is the 36 positions (r, s) of a 6×6 tile, and
+// the items, one per (channel, tile) pair of the task's block of tiles
+// [t0, t0+block), are ordered so that row ξ of the result is V[ξ] in B
+// panels of nr tiles:
 //
-//	panelMajor:   item (tl/nr)·planes·nr + c·nr + tl%nr   forward: row ξ of
-//	              the result is V[ξ] in B panels of nr tiles
-//	planeMajor:   item c·block + tl                        weight gradient:
-//	              row ξ is a row-major (planes × block) matrix
+//	item (tl/nr)·C·nr + c·nr + tl%nr  is tile t0 + tl of channel c
 //
-// Either way a panel of nr items is nr consecutive tiles of one plane,
-// which are the columns of col(planes) for a window the size of a tile
-// with stride 4, so im2colB packs it.
+// A panel is nr consecutive tiles of one channel, which are the columns of
+// col(x) for a 6×6 window with stride 4.
 type winogradTiles[T float] struct {
-	patches    im2colB[T] // the planes and the tile window
-	tiles      int        // tiles per plane
-	t0, block  int
-	planeMajor bool
+	patches   im2colB[T] // the image and the tile window
+	tiles     int        // tiles per plane
+	t0, block int
 }
 
 func (op winogradTiles[T]) pack(dst []T, width, i0, i1, p0, p1 int) {
@@ -424,15 +423,51 @@ func (op winogradTiles[T]) pack(dst []T, width, i0, i1, p0, p1 int) {
 	kc := p1 - p0
 	for q := i0; q < i1; q += width {
 		c, tl := q/width%cw.c, q/(cw.c*width)*width
-		if op.planeMajor {
-			c, tl = q/op.block, q%op.block
-		}
 		t := op.t0 + tl
 		panel := dst[(q-i0)/width*kc*width:][:kc*width]
-		if n := min(width, i1-q, op.tiles-t, op.block-tl); n > 0 {
-			op.patches.pack(panel, width, t, t+n, c*taps+p0, c*taps+p1)
-		} else {
+		n := min(width, i1-q, op.tiles-t, op.block-tl)
+		switch {
+		case n <= 0:
 			clear(panel)
+		case p0 == 0 && p1 == taps:
+			// Whole tiles: copy each one down its lane.
+			plane := op.patches.x[c*cw.h*cw.w:][:cw.h*cw.w]
+			for lane := range n {
+				ti, tj := (t+lane)/cw.ow, (t+lane)%cw.ow
+				gatherTile(panel[lane:], width, plane, cw.h, cw.w, ti*cw.stride-cw.padH, tj*cw.stride-cw.padW, cw.kh)
+			}
+			for lane := n; lane < width; lane++ {
+				for p := range kc {
+					panel[p*width+lane] = 0
+				}
+			}
+		default:
+			op.patches.pack(panel, width, t, t+n, c*taps+p0, c*taps+p1)
+		}
+	}
+}
+
+// gatherTile copies the size×size tile of a plane (h×w) whose top left
+// corner is (h0, w0) into dst, position (r, s) of the tile to
+// dst[(r·size + s)·stride], with zeros where the tile leaves the plane.
+func gatherTile[T float](dst []T, stride int, plane []T, h, w, h0, w0, size int) {
+	if h0 >= 0 && w0 >= 0 && h0+size <= h && w0+size <= w {
+		for r := range size {
+			row := plane[(h0+r)*w+w0:][:size]
+			out := dst[r*size*stride:]
+			for s, v := range row {
+				out[s*stride] = v
+			}
+		}
+		return
+	}
+	for r := range size {
+		for s := range size {
+			var v T
+			if hh, ww := h0+r, w0+s; hh >= 0 && hh < h && ww >= 0 && ww < w {
+				v = plane[hh*w+ww]
+			}
+			dst[(r*size+s)*stride] = v
 		}
 	}
 }
