@@ -26,7 +26,8 @@ func DefaultAdam() AdamOptions { return AdamOptions{LR: 2e-4, Beta1: 0.5, Beta2:
 //	v ← β₂v + (1−β₂)g²
 //	p ← p − (lr/(1−β₁ᵗ)) · m / (√v/√(1−β₂ᵗ) + eps)
 //
-// which is PyTorch's order of operations, so that float32 results agree.
+// in PyTorch's order of operations, so that float32 results agree (one fused
+// backend kernel, Backend.AdamStep, per parameter).
 type Adam struct {
 	Opts   AdamOptions
 	Params []layers.NamedParam
@@ -53,8 +54,6 @@ func (a *Adam) Update(grads []*tensor.Tensor, lr float64) {
 	o := a.Opts
 	bc1 := 1 - math.Pow(o.Beta1, float64(a.Step))
 	bc2 := 1 - math.Pow(o.Beta2, float64(a.Step))
-	stepSize := lr / bc1
-	sqrtBC2 := math.Sqrt(bc2)
 	for i, p := range a.Params {
 		g := grads[i]
 		if g == nil {
@@ -69,14 +68,9 @@ func (a *Adam) Update(grads []*tensor.Tensor, lr float64) {
 			a.M[i] = b.Full(x.DType(), x.Shape(), 0)
 			a.V[i] = b.Full(x.DType(), x.Shape(), 0)
 		}
-		// m ← β₁m + (1−β₁)g ; v ← β₂v + (1−β₂)g²
-		m := b.Binary(tensor.Add, b.Scalar(tensor.Mul, a.M[i], o.Beta1), b.Scalar(tensor.Mul, g, 1-o.Beta1))
-		v := b.Binary(tensor.Add, b.Scalar(tensor.Mul, a.V[i], o.Beta2),
-			b.Scalar(tensor.Mul, b.Binary(tensor.Mul, g, g), 1-o.Beta2))
-		// denom = √v / √(1−β₂ᵗ) + eps ; p ← p − stepSize · m / denom
-		denom := b.Scalar(tensor.Add, b.Scalar(tensor.Div, b.Unary(tensor.Sqrt, v), sqrtBC2), o.Eps)
-		upd := b.Scalar(tensor.Mul, b.Binary(tensor.Div, m, denom), stepSize)
-		p.Var.Value = b.Binary(tensor.Sub, x, upd)
+		h := tensor.AdamHyper{Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps, StepSize: lr / bc1, SqrtBC2: math.Sqrt(bc2)}
+		var m, v *tensor.Tensor
+		p.Var.Value, m, v = b.AdamStep(x, g, a.M[i], a.V[i], h)
 		a.M[i], a.V[i] = m, v
 	}
 }

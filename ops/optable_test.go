@@ -150,8 +150,9 @@ var opFuncs = map[string]func(in []*Var, p opParams) *Var{
 	"InstanceNorm2d": func(in []*Var, p opParams) *Var {
 		return ops.InstanceNorm2d(in[0], opt(in, 1), opt(in, 2), p.Eps)
 	},
-	"MSELoss": func(in []*Var, p opParams) *Var { return ops.MSELoss(in[0], in[1]) },
-	"L1Loss":  func(in []*Var, p opParams) *Var { return ops.L1Loss(in[0], in[1]) },
+	"InstanceNormBackward": func(in []*Var, p opParams) *Var { return ops.InstanceNormBackward(in[0], in[1], in[2]) },
+	"MSELoss":              func(in []*Var, p opParams) *Var { return ops.MSELoss(in[0], in[1]) },
+	"L1Loss":               func(in []*Var, p opParams) *Var { return ops.L1Loss(in[0], in[1]) },
 }
 
 // forwardOnly is the allow-list of functions of package ops that return a

@@ -143,4 +143,31 @@ type Backend interface {
 	// Conv2dWeightGrad is the transpose of Conv2d in w: x (N, C, H, W) and
 	// gy (N, O, OH, OW) give (O, C, kh, kw).
 	Conv2dWeightGrad(x, gy *Tensor, p ConvParams, kh, kw int) *Tensor
+
+	// Fused kernels: one pass where the composed primitives would make
+	// many. Each has a composed twin in package ops that defines it.
+
+	// InstanceNorm normalises every (n, c) plane of x (N, C, H, W) over
+	// H×W: y = (x − μ)·r with μ the plane's mean, r = 1/√(σ² + eps) and σ²
+	// its biased variance. It returns y and r (N, C, 1, 1).
+	InstanceNorm(x *Tensor, eps float64) (y, r *Tensor)
+	// InstanceNormBackward returns r·(g − mean(g) − y·mean(g·y)), means
+	// over each H×W plane: the gradient of InstanceNorm with respect to x,
+	// given its output y, r, and the output gradient g (all (N, C, H, W)
+	// but r (N, C, 1, 1)).
+	InstanceNormBackward(g, y, r *Tensor) *Tensor
+	// AdamStep is one Adam update of a parameter p with gradient g and
+	// moments m, v (all of one shape), in PyTorch's order of operations:
+	//
+	//	m' = β₁m + (1−β₁)g,  v' = β₂v + (1−β₂)g²
+	//	p' = p − StepSize · m' / (√v'/SqrtBC2 + Eps)
+	//
+	// It returns p', m', v'.
+	AdamStep(p, g, m, v *Tensor, h AdamHyper) (p2, m2, v2 *Tensor)
+}
+
+// AdamHyper are the constants of one Adam step: StepSize = lr/(1−β₁ᵗ) and
+// SqrtBC2 = √(1−β₂ᵗ) at step t.
+type AdamHyper struct {
+	Beta1, Beta2, Eps, StepSize, SqrtBC2 float64
 }

@@ -146,9 +146,16 @@ OPS = {
     "ReflectionPad2d": lambda x, p: F.pad(x[0], tuple(p["pad"]), mode="reflect"),
     "ReflectionPad2dAdjoint": lambda x, p: reflection_pad_adjoint(x[0], p["pad"]),
     "InstanceNorm2d": lambda x, p: F.instance_norm(x[0], weight=opt(x, 1), bias=opt(x, 2), eps=p["eps"]),
+    "InstanceNormBackward": lambda x, p: instance_norm_backward(x[0], x[1], x[2]),
     "MSELoss": lambda x, p: F.mse_loss(x[0], x[1].expand_as(x[0])),
     "L1Loss": lambda x, p: F.l1_loss(x[0], x[1].expand_as(x[0])),
 }
+
+
+def instance_norm_backward(g, y, r):
+    """The fused op ops.InstanceNormBackward, written out: r*(g - mean(g) - y*mean(g*y)),
+    means over each H x W plane (InstanceNorm2d's input gradient given its output y and scale r)."""
+    return r * (g - g.mean(dim=(2, 3), keepdim=True) - y * (g * y).mean(dim=(2, 3), keepdim=True))
 
 
 def enc(t):

@@ -43,7 +43,7 @@ func tol(dt tensor.DType) tolerance {
 	if dt == tensor.Float64 {
 		return tolerance{loss: 1e-8, update: 1e-6, elem: 1e-6}
 	}
-	return tolerance{loss: 1e-4, update: 0.05, elem: 2.5}
+	return tolerance{loss: 1e-4, update: 0.01, elem: 2.5}
 }
 
 // Root finds the repository root (the folder holding go.mod) above the

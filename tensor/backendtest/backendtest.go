@@ -61,6 +61,9 @@ var checks = []struct {
 	{"Conv2d", checkConv2d},
 	{"Conv2dInputGrad", checkConv2dInputGrad},
 	{"Conv2dWeightGrad", checkConv2dWeightGrad},
+	{"InstanceNorm", checkInstanceNorm},
+	{"InstanceNormBackward", checkInstanceNormBackward},
+	{"AdamStep", checkAdamStep},
 	{"Panics", checkPanics},
 }
 

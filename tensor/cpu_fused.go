@@ -1,0 +1,129 @@
+package tensor
+
+import (
+	"fmt"
+	"math"
+)
+
+// The fused kernels of the CPU backend. Each is one or two passes over the
+// data where the composed primitives would take many, and each has a
+// composed twin in package ops (InstanceNorm2d's definition, the Adam
+// formula) against which the tests check it.
+
+// checkPlanes panics unless x is (N, C, H, W) with a non-empty plane.
+func checkPlanes(op string, x *Tensor) (planes, hw int) {
+	if x.Rank() != 4 || x.shape[2]*x.shape[3] == 0 {
+		panic(fmt.Sprintf("%s: x %v is not (N, C, H, W) with H, W ≥ 1", op, x.shape))
+	}
+	return x.shape[0] * x.shape[1], x.shape[2] * x.shape[3]
+}
+
+func (cpuBackend) InstanceNorm(x *Tensor, eps float64) (y, r *Tensor) {
+	checkCPU("instance_norm", x)
+	planes, hw := checkPlanes("instance_norm", x)
+	y = newLike(x, x.shape)
+	r = newLike(x, Shape{x.shape[0], x.shape[1], 1, 1})
+	switch d := x.data.(type) {
+	case []float32:
+		instanceNorm(d, y.Float32s(), r.Float32s(), planes, hw, eps)
+	case []float64:
+		instanceNorm(d, y.Float64s(), r.Float64s(), planes, hw, eps)
+	}
+	return y, r
+}
+
+// instanceNorm normalises each plane of hw elements: a pass for the mean,
+// one for the variance about it (both summed in float64), one to write y.
+func instanceNorm[T float](x, y, r []T, planes, hw int, eps float64) {
+	parallelFor(planes, max(1, elementwiseGrain/hw), func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			xp, yp := x[p*hw:(p+1)*hw], y[p*hw:(p+1)*hw]
+			var s float64
+			for _, v := range xp {
+				s += float64(v)
+			}
+			mu := s / float64(hw)
+			var q float64
+			for _, v := range xp {
+				d := float64(v) - mu
+				q += d * d
+			}
+			rs := 1 / math.Sqrt(q/float64(hw)+eps)
+			r[p] = T(rs)
+			m, rt := T(mu), T(rs)
+			for i, v := range xp {
+				yp[i] = (v - m) * rt
+			}
+		}
+	})
+}
+
+func (cpuBackend) InstanceNormBackward(g, y, r *Tensor) *Tensor {
+	checkCPU("instance_norm_backward", g, y, r)
+	planes, hw := checkPlanes("instance_norm_backward", g)
+	if !g.shape.Equal(y.shape) || !r.shape.Equal(Shape{g.shape[0], g.shape[1], 1, 1}) {
+		panic(fmt.Sprintf("instance_norm_backward: g %v, y %v, r %v (want r (N, C, 1, 1))", g.shape, y.shape, r.shape))
+	}
+	gx := newLike(g, g.shape)
+	switch d := g.data.(type) {
+	case []float32:
+		instanceNormBackward(d, y.Float32s(), r.Float32s(), gx.Float32s(), planes, hw)
+	case []float64:
+		instanceNormBackward(d, y.Float64s(), r.Float64s(), gx.Float64s(), planes, hw)
+	}
+	return gx
+}
+
+// instanceNormBackward: per plane, the means of g and g·y in one pass, then
+// gx = r·(g − mean(g) − y·mean(g·y)).
+func instanceNormBackward[T float](g, y, r, gx []T, planes, hw int) {
+	parallelFor(planes, max(1, elementwiseGrain/hw), func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			gp, yp, op := g[p*hw:(p+1)*hw], y[p*hw:(p+1)*hw], gx[p*hw:(p+1)*hw]
+			var sg, sgy float64
+			for i, v := range gp {
+				sg += float64(v)
+				sgy += float64(v) * float64(yp[i])
+			}
+			mg, mgy, rp := T(sg/float64(hw)), T(sgy/float64(hw)), r[p]
+			for i, v := range gp {
+				op[i] = rp * (v - mg - yp[i]*mgy)
+			}
+		}
+	})
+}
+
+func (cpuBackend) AdamStep(p, g, m, v *Tensor, h AdamHyper) (p2, m2, v2 *Tensor) {
+	checkCPU("adam_step", p, g, m, v)
+	for _, t := range []*Tensor{g, m, v} {
+		if !t.shape.Equal(p.shape) {
+			panic(fmt.Sprintf("adam_step: p %v, g %v, m %v, v %v differ", p.shape, g.shape, m.shape, v.shape))
+		}
+	}
+	p2, m2, v2 = newLike(p, p.shape), newLike(p, p.shape), newLike(p, p.shape)
+	switch d := p.data.(type) {
+	case []float32:
+		adamStep(d, g.Float32s(), m.Float32s(), v.Float32s(), p2.Float32s(), m2.Float32s(), v2.Float32s(), h)
+	case []float64:
+		adamStep(d, g.Float64s(), m.Float64s(), v.Float64s(), p2.Float64s(), m2.Float64s(), v2.Float64s(), h)
+	}
+	return p2, m2, v2
+}
+
+// adamStep rounds after every operation as PyTorch's float32 kernels do, so
+// that the two agree step for step.
+func adamStep[T float](p, g, m, v, p2, m2, v2 []T, h AdamHyper) {
+	b1, c1 := T(h.Beta1), T(1-h.Beta1)
+	b2, c2 := T(h.Beta2), T(1-h.Beta2)
+	eps, step, bc2 := T(h.Eps), T(h.StepSize), T(h.SqrtBC2)
+	parallelFor(len(p), elementwiseGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			gi := g[i]
+			mi := m[i]*b1 + c1*gi
+			vi := v[i]*b2 + c2*gi*gi
+			denom := T(math.Sqrt(float64(vi)))/bc2 + eps
+			p2[i] = p[i] - step*(mi/denom)
+			m2[i], v2[i] = mi, vi
+		}
+	})
+}
