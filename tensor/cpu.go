@@ -194,14 +194,14 @@ func binaryRow[T float](op BinaryOp, o, x []T, sx int, y []T, sy int) {
 	if n == 0 {
 		return
 	}
-	if op <= Div && sx == 1 && (sy == 1 || sy == 0) {
-		// The arithmetic of every network, on plain rows: loops without
-		// index arithmetic, whose bounds checks the compiler removes.
-		if sy == 1 {
-			arithRow(op, o, x[:n], y[:n])
-		} else {
-			arithRowScalar(op, o, x[:n], y[0])
-		}
+	// The common cases, on plain rows: loops without index arithmetic,
+	// whose bounds checks the compiler removes.
+	if sx == 1 && sy == 0 {
+		scalarRow(op, o, x[:n], y[0])
+		return
+	}
+	if op <= Div && sx == 1 && sy == 1 {
+		arithRow(op, o, x[:n], y[:n])
 		return
 	}
 	switch op {
@@ -287,35 +287,72 @@ func arithRow[T float](op BinaryOp, o, x, y []T) {
 	}
 }
 
-// arithRowScalar is binaryRow for Add, Sub, Mul and Div of a row and one
-// value c.
-func arithRowScalar[T float](op BinaryOp, o, x []T, c T) {
+// scalarRow is binaryRow for a row and one value c (Scalar, and a
+// broadcast operand such as a per-channel mean): o[i] = x[i] op c.
+func scalarRow[T float](op BinaryOp, o, x []T, c T) {
 	x = x[:len(o)]
 	switch op {
 	case Add:
-		for i := range o {
-			o[i] = x[i] + c
+		for i, v := range x {
+			o[i] = v + c
 		}
 	case Sub:
-		for i := range o {
-			o[i] = x[i] - c
+		for i, v := range x {
+			o[i] = v - c
 		}
 	case Mul:
-		for i := range o {
-			o[i] = x[i] * c
+		for i, v := range x {
+			o[i] = v * c
 		}
 	case Div:
-		for i := range o {
-			o[i] = x[i] / c
+		for i, v := range x {
+			o[i] = v / c
 		}
+	case Pow:
+		for i, v := range x {
+			o[i] = T(math.Pow(float64(v), float64(c)))
+		}
+	case Maximum:
+		// The built-in max, like the general loop, lets NaN through; it
+		// compiles without branches, which matters for ReLU on data of
+		// random sign (only ±0 may differ in sign).
+		for i, v := range x {
+			o[i] = max(v, c)
+		}
+	case Minimum:
+		for i, v := range x {
+			o[i] = min(v, c)
+		}
+	case Greater:
+		for i, v := range x {
+			o[i] = bool01[T](v > c)
+		}
+	case GreaterEqual:
+		for i, v := range x {
+			o[i] = bool01[T](v >= c)
+		}
+	case Less:
+		for i, v := range x {
+			o[i] = bool01[T](v < c)
+		}
+	case Equal:
+		for i, v := range x {
+			o[i] = bool01[T](v == c)
+		}
+	default:
+		panic(fmt.Sprintf("binary: unknown op %d", op))
 	}
 }
 
 func bool01[T float](b bool) T {
+	// Written with an int so that the compiler emits a flag-to-register
+	// move, not a branch: comparisons of data of random sign would
+	// mispredict half the time.
+	i := 0
 	if b {
-		return 1
+		i = 1
 	}
-	return 0
+	return T(i)
 }
 
 func (cpuBackend) Where(cond, x, y *Tensor) *Tensor {
