@@ -230,13 +230,26 @@ func reflectPad[T float](pad, x []T, h, w int, p Pad2d, adjoint bool) {
 			for i := range ph {
 				xrow := xp[reflect(i-p.Top, h)*w:][:w]
 				prow := pp[i*pw:][:pw]
+				// The middle of a padded row is the input row itself;
+				// only the borders need the reflected indices.
+				mid := prow[p.Left : p.Left+w]
 				if adjoint {
-					for j, c := range cols {
-						xrow[c] += prow[j]
+					for j, v := range mid {
+						xrow[j] += v
+					}
+					for j := range p.Left {
+						xrow[cols[j]] += prow[j]
+					}
+					for j := p.Left + w; j < pw; j++ {
+						xrow[cols[j]] += prow[j]
 					}
 				} else {
-					for j, c := range cols {
-						prow[j] = xrow[c]
+					copy(mid, xrow)
+					for j := range p.Left {
+						prow[j] = xrow[cols[j]]
+					}
+					for j := p.Left + w; j < pw; j++ {
+						prow[j] = xrow[cols[j]]
 					}
 				}
 			}
