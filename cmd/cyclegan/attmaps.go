@@ -40,19 +40,9 @@ func layerName(m layers.Module) string {
 // scored by D_A on the A images, G_B scored by D_B on the B images (the
 // thesis' figure 2.4 draws every layer), and an index.html grid.
 func attentionMaps(fs *flag.FlagSet, o *options, stdout io.Writer) error {
-	runAtt, err := loadRunOptions(fs, o)
+	spec, err := testInputs(fs, o)
 	if err != nil {
 		return err
-	}
-	if o.dataroot == "" {
-		return fmt.Errorf("no -dataroot, and %s has no %s naming it", o.checkpointDir(), optFile)
-	}
-	if o.numTest < 1 {
-		return fmt.Errorf("-num_test %d: must be at least 1", o.numTest)
-	}
-	spec := o.att.Layers
-	if spec == "" {
-		spec = runAtt
 	}
 	if spec == "" {
 		spec = "last"
@@ -69,9 +59,7 @@ func attentionMaps(fs *flag.FlagSet, o *options, stdout io.Writer) error {
 	} else if idx, err = gradcam.ParseLayers(spec, m.GA.Model); err != nil {
 		return fmt.Errorf("-att_layers: %w", err)
 	}
-	do := data.TestOptions(o.dataroot, o.cropSize)
-	do.Phase = o.phase
-	d, err := data.Open(do)
+	d, err := openTestData(o)
 	if err != nil {
 		return err
 	}

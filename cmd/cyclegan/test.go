@@ -101,23 +101,41 @@ func (o *options) testDir() string {
 	return filepath.Join(o.resultsDir, o.name, fmt.Sprintf("%s_%s", o.phase, o.epoch))
 }
 
+// testInputs reads the run's saved options into o (loadRunOptions), checks
+// what test and attention share, and returns the attention layers to draw:
+// -att_layers if given, else the run's own.
+func testInputs(fs *flag.FlagSet, o *options) (string, error) {
+	runAtt, err := loadRunOptions(fs, o)
+	if err != nil {
+		return "", err
+	}
+	if o.dataroot == "" {
+		return "", fmt.Errorf("no -dataroot, and %s has no %s naming it", o.checkpointDir(), optFile)
+	}
+	if o.numTest < 1 {
+		return "", fmt.Errorf("-num_test %d: must be at least 1", o.numTest)
+	}
+	if o.att.Layers != "" {
+		return o.att.Layers, nil
+	}
+	return runAtt, nil
+}
+
+// openTestData opens the -phase images of -dataroot, resized to
+// -crop_size and not flipped, as the reference's test.
+func openTestData(o *options) (*data.Unaligned, error) {
+	do := data.TestOptions(o.dataroot, o.cropSize)
+	do.Phase = o.phase
+	return data.Open(do)
+}
+
 // testRun translates the test images of both domains with the run's
 // generators: real | fake | reconstruction per image, and the GradCAM maps
 // of the attention layers next to them.
 func testRun(fs *flag.FlagSet, o *options, stdout io.Writer) error {
-	runAtt, err := loadRunOptions(fs, o)
+	layersSpec, err := testInputs(fs, o)
 	if err != nil {
 		return err
-	}
-	if o.dataroot == "" {
-		return fmt.Errorf("no -dataroot, and %s has no %s naming it", o.checkpointDir(), optFile)
-	}
-	if o.numTest < 1 {
-		return fmt.Errorf("-num_test %d: must be at least 1", o.numTest)
-	}
-	layersSpec := o.att.Layers
-	if layersSpec == "" {
-		layersSpec = runAtt
 	}
 	nets := []string{"G_A", "G_B"}
 	if layersSpec != "" {
@@ -133,9 +151,7 @@ func testRun(fs *flag.FlagSet, o *options, stdout io.Writer) error {
 			return fmt.Errorf("-att_layers: %w", err)
 		}
 	}
-	do := data.TestOptions(o.dataroot, o.cropSize)
-	do.Phase = o.phase
-	d, err := data.Open(do)
+	d, err := openTestData(o)
 	if err != nil {
 		return err
 	}
