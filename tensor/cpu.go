@@ -31,8 +31,13 @@ func (cpuBackend) Cast(x *Tensor, dt DType) *Tensor {
 	return FromValues(dt, x.Values(), x.shape...)
 }
 
-// newLike returns a zero CPU tensor of shape s and x's dtype.
-func newLike(x *Tensor, s Shape) *Tensor { return New(x.dtype, s...) }
+// newLike returns a zero CPU tensor of shape s and x's dtype, in recycled
+// memory when it is large (storage.go).
+func newLike(x *Tensor, s Shape) *Tensor { return newRecycled(x.dtype, s, true) }
+
+// newUninit is newLike without the zeroing: for kernels that write every
+// element of their result.
+func newUninit(x *Tensor, s Shape) *Tensor { return newRecycled(x.dtype, s, false) }
 
 // checkCPU panics unless every operand is a CPU tensor of one dtype.
 func checkCPU(op string, ts ...*Tensor) {
@@ -81,7 +86,8 @@ const elementwiseGrain = 1 << 15
 
 func (cpuBackend) Unary(op UnaryOp, x *Tensor) *Tensor {
 	checkCPU("unary "+op.String(), x)
-	out := newLike(x, x.shape)
+	out := newUninit(x, x.shape)
+	defer keepAlive(x)
 	switch d := x.data.(type) {
 	case []float32:
 		o := out.data.([]float32)
@@ -143,7 +149,8 @@ func unaryLoop[T float](op UnaryOp, o, x []T) {
 
 func (cpuBackend) Scalar(op BinaryOp, x *Tensor, c float64) *Tensor {
 	checkCPU("scalar "+op.String(), x)
-	out := newLike(x, x.shape)
+	out := newUninit(x, x.shape)
+	defer keepAlive(x)
 	switch d := x.data.(type) {
 	case []float32:
 		o := out.data.([]float32)
@@ -163,7 +170,8 @@ func (cpuBackend) Binary(op BinaryOp, x, y *Tensor) *Tensor {
 	if err != nil {
 		panic(fmt.Sprintf("binary %s: %v", op, err))
 	}
-	out := newLike(x, s)
+	out := newUninit(x, s)
+	defer keepAlive(x, y)
 	switch d := x.data.(type) {
 	case []float32:
 		binaryND(op, out.data.([]float32), s, d, x.shape, y.data.([]float32), y.shape)
@@ -364,7 +372,8 @@ func (cpuBackend) Where(cond, x, y *Tensor) *Tensor {
 	if err != nil {
 		panic(fmt.Sprintf("where: cond %v, x %v, y %v: %v", cond.shape, x.shape, y.shape, err))
 	}
-	out := newLike(x, s)
+	out := newUninit(x, s)
+	defer keepAlive(cond, x, y)
 	switch d := x.data.(type) {
 	case []float32:
 		whereND(out.data.([]float32), s, cond.data.([]float32), cond.shape, d, x.shape, y.data.([]float32), y.shape)
@@ -477,6 +486,7 @@ func (cpuBackend) Reduce(op ReduceOp, x *Tensor, axes []int) *Tensor {
 	checkCPU("reduce "+op.String(), x)
 	os := ReducedShape(x.shape, axes)
 	out := newLike(x, os)
+	defer keepAlive(x)
 	switch d := x.data.(type) {
 	case []float32:
 		reduceND(op, out.data.([]float32), os, d, x.shape)

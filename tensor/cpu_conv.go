@@ -26,6 +26,7 @@ func (cpuBackend) Conv2d(x, w, b *Tensor, p ConvParams) *Tensor {
 		panic(fmt.Sprintf("conv2d: bias %v for weight %v", b.shape, w.shape))
 	}
 	y := newLike(x, Shape{g.n, g.o, g.oh, g.ow})
+	defer keepAlive(x, w, b)
 	switch xd := x.data.(type) {
 	case []float32:
 		var bd []float32
@@ -47,6 +48,7 @@ func (cpuBackend) Conv2dInputGrad(gy, w *Tensor, p ConvParams, h, wd int) *Tenso
 	checkCPU("conv2d_input_grad", gy, w)
 	g := inputGradGeom("conv2d_input_grad", gy, w, p, h, wd)
 	gx := newLike(gy, Shape{g.n, g.c, g.h, g.w})
+	defer keepAlive(gy, w)
 	switch d := gy.data.(type) {
 	case []float32:
 		conv2dInputGradFast(defaultKernel[float32](), g, d, w.Float32s(), gx.Float32s())
@@ -60,6 +62,7 @@ func (cpuBackend) Conv2dWeightGrad(x, gy *Tensor, p ConvParams, kh, kw int) *Ten
 	checkCPU("conv2d_weight_grad", x, gy)
 	g := weightGradGeom("conv2d_weight_grad", x, gy, p, kh, kw)
 	gw := newLike(x, Shape{g.o, g.c, kh, kw})
+	defer keepAlive(x, gy)
 	switch d := x.data.(type) {
 	case []float32:
 		conv2dWeightGradFast(defaultKernel[float32](), defaultDotKernel[float32](), g, d, gy.Float32s(), gw.Float32s())

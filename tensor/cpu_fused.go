@@ -21,8 +21,9 @@ func checkPlanes(op string, x *Tensor) (planes, hw int) {
 func (cpuBackend) InstanceNorm(x *Tensor, eps float64) (y, r *Tensor) {
 	checkCPU("instance_norm", x)
 	planes, hw := checkPlanes("instance_norm", x)
-	y = newLike(x, x.shape)
-	r = newLike(x, Shape{x.shape[0], x.shape[1], 1, 1})
+	y = newUninit(x, x.shape)
+	r = newUninit(x, Shape{x.shape[0], x.shape[1], 1, 1})
+	defer keepAlive(x)
 	switch d := x.data.(type) {
 	case []float32:
 		instanceNorm(d, y.Float32s(), r.Float32s(), planes, hw, eps)
@@ -64,7 +65,8 @@ func (cpuBackend) InstanceNormBackward(g, y, r *Tensor) *Tensor {
 	if !g.shape.Equal(y.shape) || !r.shape.Equal(Shape{g.shape[0], g.shape[1], 1, 1}) {
 		panic(fmt.Sprintf("instance_norm_backward: g %v, y %v, r %v (want r (N, C, 1, 1))", g.shape, y.shape, r.shape))
 	}
-	gx := newLike(g, g.shape)
+	gx := newUninit(g, g.shape)
+	defer keepAlive(g, y, r)
 	switch d := g.data.(type) {
 	case []float32:
 		instanceNormBackward(d, y.Float32s(), r.Float32s(), gx.Float32s(), planes, hw)
@@ -100,7 +102,8 @@ func (cpuBackend) AdamStep(p, g, m, v *Tensor, h AdamHyper) (p2, m2, v2 *Tensor)
 			panic(fmt.Sprintf("adam_step: p %v, g %v, m %v, v %v differ", p.shape, g.shape, m.shape, v.shape))
 		}
 	}
-	p2, m2, v2 = newLike(p, p.shape), newLike(p, p.shape), newLike(p, p.shape)
+	p2, m2, v2 = newUninit(p, p.shape), newUninit(p, p.shape), newUninit(p, p.shape)
+	defer keepAlive(p, g, m, v)
 	switch d := p.data.(type) {
 	case []float32:
 		adamStep(d, g.Float32s(), m.Float32s(), v.Float32s(), p2.Float32s(), m2.Float32s(), v2.Float32s(), h)

@@ -48,7 +48,8 @@ func (cpuBackend) Expand(x *Tensor, s Shape) *Tensor {
 	if err != nil || !b.Equal(s) {
 		panic(fmt.Sprintf("expand: cannot broadcast %v to %v", x.shape, s))
 	}
-	out := newLike(x, s)
+	out := newUninit(x, s)
+	defer keepAlive(x)
 	copyTo(s, out, 0, s.Strides(), x, 0, broadcastStrides(x.shape, s))
 	return out
 }
@@ -69,7 +70,8 @@ func (cpuBackend) Permute(x *Tensor, perm []int) *Tensor {
 		seen[p] = true
 		s[i], st[i] = x.shape[p], xs[p]
 	}
-	out := newLike(x, s)
+	out := newUninit(x, s)
+	defer keepAlive(x)
 	copyTo(s, out, 0, s.Strides(), x, 0, st)
 	return out
 }
@@ -100,7 +102,8 @@ func offsetOf(start, strides []int) int {
 func (cpuBackend) Slice(x *Tensor, start, end []int) *Tensor {
 	checkCPU("slice", x)
 	s := checkBox("slice", x.shape, start, end)
-	out := newLike(x, s)
+	out := newUninit(x, s)
+	defer keepAlive(x)
 	xs := x.shape.Strides()
 	copyTo(s, out, 0, s.Strides(), x, offsetOf(start, xs), xs)
 	return out
@@ -119,6 +122,7 @@ func (cpuBackend) Pad(x *Tensor, before, after []int) *Tensor {
 		s[i] = before[i] + x.shape[i] + after[i]
 	}
 	out := newLike(x, s)
+	defer keepAlive(x)
 	os := s.Strides()
 	copyTo(x.shape, out, offsetOf(before, os), os, x, 0, x.shape.Strides())
 	return out
@@ -143,7 +147,8 @@ func (cpuBackend) Concat(axis int, xs []*Tensor) *Tensor {
 		}
 		s[axis] += x.shape[axis]
 	}
-	out := newLike(xs[0], s)
+	out := newUninit(xs[0], s)
+	defer keepAlive(xs...)
 	os := s.Strides()
 	at := 0
 	for _, x := range xs {
@@ -185,7 +190,8 @@ func (cpuBackend) ReflectPad2d(x *Tensor, p Pad2d) *Tensor {
 	s := x.shape.Clone()
 	s[len(s)-2] += p.Top + p.Bottom
 	s[len(s)-1] += p.Left + p.Right
-	out := newLike(x, s)
+	out := newUninit(x, s)
+	defer keepAlive(x)
 	switch d := x.data.(type) {
 	case []float32:
 		reflectPad(out.data.([]float32), d, h, w, p, false)
@@ -205,6 +211,7 @@ func (cpuBackend) ReflectPad2dAdjoint(g *Tensor, p Pad2d) *Tensor {
 	}
 	s[len(s)-2], s[len(s)-1] = h, w
 	out := newLike(g, s)
+	defer keepAlive(g)
 	switch d := g.data.(type) {
 	case []float32:
 		reflectPad(d, out.data.([]float32), h, w, p, true)

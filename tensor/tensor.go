@@ -34,7 +34,8 @@ type Tensor struct {
 	shape Shape
 	dtype DType
 	be    Backend
-	data  any // the backend's storage; []float32 or []float64 on the CPU
+	data  any      // the backend's storage; []float32 or []float64 on the CPU
+	st    *storage // non-nil when data is recycled (storage.go); shared by views
 }
 
 // Wrap makes a tensor of shape s whose storage data belongs to backend be.
@@ -147,10 +148,13 @@ func (t *Tensor) Reshape(shape ...int) *Tensor {
 	if s.Numel() != t.Numel() {
 		panic(fmt.Sprintf("Reshape: cannot view %v (%d elements) as %v", t.shape, t.Numel(), Shape(shape)))
 	}
-	return &Tensor{shape: s, dtype: t.dtype, be: t.be, data: t.data}
+	return &Tensor{shape: s, dtype: t.dtype, be: t.be, data: t.data, st: t.st}
 }
 
-// Float32s returns the live storage of a CPU float32 tensor.
+// Float32s returns the live storage of a CPU float32 tensor. The slice
+// belongs to t: once t and every view of it are unreachable the memory may
+// be given to another tensor (see storage.go), so keep t reachable while
+// using the slice (runtime.KeepAlive(t) after the last use).
 func (t *Tensor) Float32s() []float32 {
 	d, ok := t.data.([]float32)
 	if !ok {
@@ -159,7 +163,8 @@ func (t *Tensor) Float32s() []float32 {
 	return d
 }
 
-// Float64s returns the live storage of a CPU float64 tensor.
+// Float64s returns the live storage of a CPU float64 tensor, under the
+// same rule as Float32s.
 func (t *Tensor) Float64s() []float64 {
 	d, ok := t.data.([]float64)
 	if !ok {
