@@ -60,10 +60,13 @@ const gcEvery = 256 << 20
 // what a training loop reuses, not every shape a program ever made.
 const trimAfter = 64
 
-// storage is the identity of one recycled allocation. Its single field
-// keeps it from being a zero-size object, which the runtime does not
-// track.
-type storage struct{ _ int }
+// storage is the identity of one recycled allocation. Its field makes it
+// an object of its own: a zero-size object would share the address of all
+// others, and a small one without pointers would go to the runtime's tiny
+// allocator, which packs several into one 16-byte block that is freed, and
+// cleaned up, only when all of them are unreachable (a storage next to a
+// parameter's would never come back).
+type storage struct{ _ *byte }
 
 // freeLists holds the free buffers of one element type by length.
 type freeLists[T float] struct {
