@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"unsafe"
 )
 
 // CPU is the reference backend: plain Go loops over row-major slices, with
@@ -385,19 +386,73 @@ func (cpuBackend) Where(cond, x, y *Tensor) *Tensor {
 
 func whereND[T float](o []T, s Shape, c []T, cs Shape, x []T, xs Shape, y []T, ys Shape) {
 	it := newRowIter(s, broadcastStrides(cs, s), broadcastStrides(xs, s), broadcastStrides(ys, s))
-	offs := make([]int, 3)
-	for r := range it.rows {
-		it.offsets(r, offs)
-		sc, sx, sy := it.inner[0], it.inner[1], it.inner[2]
-		row := o[r*it.n : (r+1)*it.n]
-		for i := range row {
-			if c[offs[0]+i*sc] != 0 {
-				row[i] = x[offs[1]+i*sx]
-			} else {
-				row[i] = y[offs[2]+i*sy]
-			}
-		}
+	sc, sx, sy := it.inner[0], it.inner[1], it.inner[2]
+	if it.rows == 1 {
+		// One long row (operands of one shape, or scalars): split it.
+		offs := make([]int, 3)
+		it.offsets(0, offs)
+		parallelFor(it.n, elementwiseGrain, func(lo, hi int) {
+			whereRow(o[lo:hi], c[offs[0]+lo*sc:], sc, x[offs[1]+lo*sx:], sx, y[offs[2]+lo*sy:], sy)
+		})
+		return
 	}
+	parallelFor(it.rows, max(1, elementwiseGrain/max(it.n, 1)), func(lo, hi int) {
+		offs := make([]int, 3)
+		for r := lo; r < hi; r++ {
+			it.offsets(r, offs)
+			whereRow(o[r*it.n:(r+1)*it.n], c[offs[0]:], sc, x[offs[1]:], sx, y[offs[2]:], sy)
+		}
+	})
+}
+
+// whereRow sets o[i] = x[i·sx] where c[i·sc] ≠ 0, else y[i·sy]. The choice
+// is made on the bits of the values, o = y ^ ((x ^ y) & m) with m all ones
+// or all zeros, so that no branch depends on the data: a mask of random
+// signs (a ReLU's) would mispredict half the time, which made this loop 30×
+// slower than a multiplication.
+func whereRow[T float](o, c []T, sc int, x []T, sx int, y []T, sy int) {
+	switch od := any(o).(type) {
+	case []float32:
+		selectBits(od2bits[uint32](od), c, sc, od2bits[uint32](any(x).([]float32)), sx, od2bits[uint32](any(y).([]float32)), sy)
+	case []float64:
+		selectBits(od2bits[uint64](od), c, sc, od2bits[uint64](any(x).([]float64)), sx, od2bits[uint64](any(y).([]float64)), sy)
+	}
+}
+
+func selectBits[T float, U uint32 | uint64](o []U, c []T, sc int, x []U, sx int, y []U, sy int) {
+	if sc == 1 && sx == 1 && sy == 1 {
+		// Plain rows: a loop the compiler can check once.
+		c, x, y := c[:len(o)], x[:len(o)], y[:len(o)]
+		for i := range o {
+			m := ones[U](c[i] != 0)
+			o[i] = y[i] ^ ((x[i] ^ y[i]) & m)
+		}
+		return
+	}
+	for i := range o {
+		m := ones[U](c[i*sc] != 0)
+		xv, yv := x[i*sx], y[i*sy]
+		o[i] = yv ^ ((xv ^ yv) & m)
+	}
+}
+
+// ones returns all bits set if b holds, else zero (a flag-to-register move
+// and a negation, no branch).
+func ones[U uint32 | uint64](b bool) U {
+	var i U
+	if b {
+		i = 1
+	}
+	return -i
+}
+
+// od2bits views a float slice as the unsigned integers of the same size
+// that hold its bits.
+func od2bits[U uint32 | uint64, F float32 | float64](f []F) []U {
+	if len(f) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*U)(unsafe.Pointer(unsafe.SliceData(f))), len(f))
 }
 
 // rowIter walks the rows (all axes but the last) of a shape while tracking

@@ -458,6 +458,7 @@ func checkWhere(s *suite) {
 		{{3, 1}, {2, 3, 4}, {4}},
 		{{4}, {3, 1}, {}},
 		{{70001}, {70001}, {1}},
+		{{40, 1}, {40, 2000}, {2000}}, // rows split between cores
 	} {
 		c, x, y := s.rand(mask, sh[0]...), s.rand(normal, sh[1]...), s.rand(normal, sh[2]...)
 		out := broadcast(s.t, broadcast(s.t, sh[0], sh[1]), sh[2])
