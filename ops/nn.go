@@ -42,26 +42,39 @@ func (o instanceNormOp) Name() string { return fmt.Sprintf("instance_norm(eps=%g
 
 // Backward: gx = r·(g − mean(g) − y·mean(g·y)) = InstanceNormBackward(g, y, r).
 // When the graph of the gradient is recorded (x is live), r must be a
-// differentiable function of x too, so it is recomputed with ops
-// (instanceNormScale) as r̃; it enters as r + (r̃ − r̃ᵥ), r̃ᵥ the constant
-// value of r̃, which is exactly the forward pass's r in value and r̃ in
-// derivative. So a gradient has the same value whether or not its graph is
-// recorded. Otherwise the forward pass's r is a constant.
+// differentiable function of x too: it enters as the op InstanceNormScale,
+// whose value is the forward pass's r and whose derivative is that of
+// 1/√(σ² + eps). So a gradient has the same value whether or not its graph
+// is recorded. Otherwise the forward pass's r is a constant.
 func (o instanceNormOp) Backward(in []*Var, y, g *Var, _ []bool) []*Var {
 	x := in[0]
 	r := autograd.Const(o.r)
 	if x.RequiresGrad() {
-		rt := instanceNormScale(x, o.eps)
-		r = Add(r, Sub(rt, rt.Detach()))
+		r = autograd.Record(instanceNormScaleOp{y: y}, o.r, x)
 	}
 	return []*Var{InstanceNormBackward(g, y, r)}
 }
 
-// instanceNormScale returns r = 1/√(mean_HW((x − μ)²) + eps) (N, C, 1, 1)
-// composed of ops.
-func instanceNormScale(x *Var, eps float64) *Var {
-	xc := Sub(x, Mean(x, 2, 3))
-	return Rsqrt(AddScalar(Mean(Mul(xc, xc), 2, 3), eps))
+// instanceNormScaleOp is r = 1/√(σ² + eps) (N, C, 1, 1) as a function of
+// x, for the recorded backward of InstanceNorm2d. Its value is the forward
+// pass's r, and with μ = mean_HW(x), σ² = mean_HW((x − μ)²):
+//
+//	∂r/∂x_ij = −½ (σ² + eps)^(−3/2) · 2(x_ij − μ)/HW = −r³ (x_ij − μ)/HW = −r² y_ij/HW
+//
+// (the terms through μ sum to zero). So its backward is one product with
+// the normalised output y, itself a differentiable function of x; composed
+// of Mean, Sub, Mul and Rsqrt, r would cost four passes over x here and
+// about eight more in its own backward.
+type instanceNormScaleOp struct {
+	y *Var // the InstanceNorm output (N, C, H, W)
+}
+
+func (instanceNormScaleOp) Name() string { return "instance_norm_scale" }
+
+// Backward: x̄ = y · (−r̄ · r² / HW), r̄ the gradient of r (N, C, 1, 1).
+func (o instanceNormScaleOp) Backward(_ []*Var, r, g *Var, _ []bool) []*Var {
+	s := o.y.Shape()
+	return []*Var{Mul(o.y, MulScalar(Mul(g, Mul(r, r)), -1/float64(s[2]*s[3])))}
 }
 
 type instanceNormBackwardOp struct{}
@@ -89,7 +102,11 @@ func (instanceNormBackwardOp) Backward(in []*Var, gx, u *Var, needs []bool) []*V
 		res[0] = InstanceNormBackward(u, y, r)
 	}
 	if needs[1] {
-		res[1] = Neg(Mul(r, Add(Mul(u, Mean(Mul(g, y), 2, 3)), Mul(g, Mean(Mul(u, y), 2, 3)))))
+		// As u·(−r·mean(g·y)) + g·(−r·mean(u·y)): the factors are
+		// per-plane, so three passes over the planes instead of five.
+		a := Neg(Mul(r, Mean(Mul(g, y), 2, 3)))
+		b := Neg(Mul(r, Mean(Mul(u, y), 2, 3)))
+		res[1] = Add(Mul(u, a), Mul(g, b))
 	}
 	if needs[2] {
 		res[2] = Div(Sum(Mul(u, gx), 2, 3), r)
