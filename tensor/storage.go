@@ -43,17 +43,24 @@ import (
 // ones are left to the allocator, which handles them well.
 const recycleMin = 64 << 10
 
-// gcEvery is how many bytes of recycled storage may be handed out between
-// two garbage collections. A buffer comes back only when a collection has
-// found its storage unreachable, and the collector's own schedule does not
-// see the need: free buffers are live memory to it, so with GOGC=100 it
-// would wait until the heap had doubled, and the pool would have to hold a
-// whole step's worth of buffers. So the pool starts a collection itself,
-// in the background, after every gcEvery bytes: a step at 256×256 then
-// runs about 30 of them, each a few milliseconds of marking (the heap's
-// pointers are the graph's small objects; the tensors' memory is not
-// scanned), and memory stays near the step's peak of live tensors.
-const gcEvery = 256 << 20
+// gcMin and gcShare set how many bytes of recycled storage may be handed
+// out between two garbage collections: gcMin, or a gcShare-th of all the
+// recycled memory there is, whichever is more. A buffer comes back only
+// when a collection has found its storage unreachable, and the collector's
+// own schedule does not see the need: free buffers are live memory to it,
+// so with GOGC=100 it would wait until the heap had doubled, and the free
+// lists would have to hold a whole step's worth of buffers. So the
+// recycler starts collections itself, in the background: a training step
+// at 256×256 (about 4 GiB of recycled memory, 8 GB handed out) runs about
+// 30 of them, each a few milliseconds of marking (the heap's pointers are
+// the graph's small objects; the tensors' memory is not scanned), and
+// memory stays within a sixteenth of the step's peak of live tensors. A
+// small program (a benchmark of one convolution) gets a collection every
+// gcMin bytes, so that it too reuses its few buffers soon.
+const (
+	gcMin   = 16 << 20
+	gcShare = 16
+)
 
 // trimAfter is how many collections a length may go unrequested before its
 // free buffers are dropped (left to the garbage collector): the pool keeps
@@ -79,10 +86,12 @@ type freeList[T float] struct {
 	lastUse uint64 // the collection count when last asked for
 }
 
-// recycler is the state shared by both element types: bytes handed out
+// recycler is the state shared by both element types: the bytes of all
+// recycled buffers made so far (less those dropped), the bytes handed out
 // since the last collection, whether one is running, and the number of
 // collections it has started.
 type recycler struct {
+	made    atomic.Int64
 	handed  atomic.Int64
 	running atomic.Bool
 	epoch   atomic.Uint64
@@ -119,6 +128,8 @@ func (f *freeLists[T]) get(n int) []T {
 		return b
 	}
 	f.mu.Unlock()
+	var zero T
+	recycle.made.Add(int64(n * sizeOf(zero)))
 	return make([]T, n)
 }
 
@@ -143,16 +154,18 @@ func (f *freeLists[T]) trim(epoch uint64) {
 	f.mu.Lock()
 	for n, l := range f.byLen {
 		if epoch-l.lastUse > trimAfter {
+			var zero T
+			recycle.made.Add(-int64(n * sizeOf(zero) * len(l.bufs)))
 			delete(f.byLen, n)
 		}
 	}
 	f.mu.Unlock()
 }
 
-// count counts bytes handed out and starts a background collection every
-// gcEvery bytes (one at a time).
+// count counts bytes handed out and starts a background collection (one
+// at a time) when they reach max(gcMin, made/gcShare).
 func (r *recycler) count(bytes int) {
-	if r.handed.Add(int64(bytes)) < gcEvery || !r.running.CompareAndSwap(false, true) {
+	if r.handed.Add(int64(bytes)) < max(gcMin, r.made.Load()/gcShare) || !r.running.CompareAndSwap(false, true) {
 		return
 	}
 	r.handed.Store(0)
