@@ -50,7 +50,7 @@ func (o instanceNormOp) Backward(in []*Var, y, g *Var, _ []bool) []*Var {
 	x := in[0]
 	r := autograd.Const(o.r)
 	if x.RequiresGrad() {
-		r = autograd.Record(instanceNormScaleOp{y: y}, o.r, x)
+		r = autograd.Record(instanceNormScaleOp{}, o.r, x, y)
 	}
 	return []*Var{InstanceNormBackward(g, y, r)}
 }
@@ -64,17 +64,19 @@ func (o instanceNormOp) Backward(in []*Var, y, g *Var, _ []bool) []*Var {
 // (the terms through μ sum to zero). So its backward is one product with
 // the normalised output y, itself a differentiable function of x; composed
 // of Mean, Sub, Mul and Rsqrt, r would cost four passes over x here and
-// about eight more in its own backward.
-type instanceNormScaleOp struct {
-	y *Var // the InstanceNorm output (N, C, H, W)
-}
+// about eight more in its own backward. The op's inputs are x and y: y
+// only appears in the derivative (r's value is a function of x alone), so
+// it gets no gradient, but as an input it is handed to Backward live or
+// detached like any operand.
+type instanceNormScaleOp struct{}
 
 func (instanceNormScaleOp) Name() string { return "instance_norm_scale" }
 
 // Backward: x̄ = y · (−r̄ · r² / HW), r̄ the gradient of r (N, C, 1, 1).
-func (o instanceNormScaleOp) Backward(_ []*Var, r, g *Var, _ []bool) []*Var {
-	s := o.y.Shape()
-	return []*Var{Mul(o.y, MulScalar(Mul(g, Mul(r, r)), -1/float64(s[2]*s[3])))}
+func (instanceNormScaleOp) Backward(in []*Var, r, g *Var, _ []bool) []*Var {
+	y := in[1]
+	s := y.Shape()
+	return []*Var{Mul(y, MulScalar(Mul(g, Mul(r, r)), -1/float64(s[2]*s[3]))), nil}
 }
 
 type instanceNormBackwardOp struct{}

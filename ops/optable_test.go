@@ -284,7 +284,49 @@ func TestOps(t *testing.T) {
 				}
 			})
 			t.Run("golden", func(t *testing.T) { checkGolden(t, f, inputs, consts, g) })
+			t.Run("records", func(t *testing.T) { checkRecords(t, f, inputs, consts) })
 		})
+	}
+}
+
+// checkRecords checks the engine's contract for the op's rules: without
+// createGraph, a gradient — of first order, and of second order through
+// the recorded first — is a constant; nothing in a rule may reach for a
+// live variable other than its operands. With createGraph, the gradient
+// of a differentiable input is recorded.
+func checkRecords(t *testing.T, f func([]*Var) *Var, inputs []*tensor.Tensor, consts []bool) {
+	xs := makeVars(inputs, consts)
+	y := f(xs)
+	u := autograd.Param(tensor.Full(tensor.Float64, 0.5, y.Shape()...))
+	for i, gx := range autograd.Grad([]*Var{y}, xs, []*Var{u}, false) {
+		if gx != nil && gx.RequiresGrad() {
+			t.Errorf("first order without createGraph: the gradient of input %d records a graph", i)
+		}
+	}
+	gs := autograd.Grad([]*Var{y}, xs, []*Var{u}, true)
+	var phi *Var
+	for i, gx := range gs {
+		if gx == nil {
+			continue
+		}
+		if !gx.RequiresGrad() {
+			t.Errorf("with createGraph the gradient of input %d is a constant", i)
+			continue
+		}
+		term := ops.SumAll(ops.Mul(gx, gx))
+		if phi == nil {
+			phi = term
+		} else {
+			phi = ops.Add(phi, term)
+		}
+	}
+	if phi == nil {
+		return
+	}
+	for i, gg := range autograd.Grad([]*Var{phi}, append(xs, u), nil, false) {
+		if gg != nil && gg.RequiresGrad() {
+			t.Errorf("second order without createGraph: the gradient of input %d records a graph", i)
+		}
 	}
 }
 
