@@ -141,8 +141,8 @@ func TestConvBackendMatchesReference(t *testing.T) {
 // TestConvPathsMatchReference runs each float32 path with each micro-kernel
 // the machine has, whether or not the dispatch would pick it: the im2col
 // GEMM for all three primitives, the GEMM + col2im input gradient, the
-// in-place GEMM (conv2dRows) wherever the stride is 1, and Winograd
-// wherever the kernel is 3×3 with stride 1.
+// polyphase paths for all three, the in-place GEMM (conv2dRows) wherever
+// the stride is 1, and Winograd wherever the kernel is 3×3 with stride 1.
 func TestConvPathsMatchReference(t *testing.T) {
 	for _, kern := range float32Kernels() {
 		for _, cc := range convCases {
@@ -170,6 +170,15 @@ func TestConvPathsMatchReference(t *testing.T) {
 				conv2dWeightGradGEMM(kern, g, xd, gyd, out.Float32s())
 				closeTo(t, "conv2dWeightGradGEMM", out, gw, tolGEMM32)
 
+				// The polyphase paths, for any stride (stride 1 is one phase).
+				out = New(Float32, cc.n, cc.o, g.oh, g.ow)
+				conv2dPhases(kern, g, xd, wd, bd, out.Float32s())
+				closeTo(t, "conv2dPhases", out, y, tolGEMM32)
+
+				out = New(Float32, cc.o, cc.c, cc.k, cc.k)
+				conv2dWeightGradPhases(kern, g, xd, gyd, out.Float32s())
+				closeTo(t, "conv2dWeightGradPhases", out, gw, tolGEMM32)
+
 				if cc.k == 3 && cc.stride == 1 {
 					out = New(Float32, cc.n, cc.o, g.oh, g.ow)
 					conv2dWinograd(kern, g, xd, wd, bd, out.Float32s())
@@ -185,12 +194,9 @@ func TestConvPathsMatchReference(t *testing.T) {
 }
 
 // TestConvWeightGradDot runs the dot-product weight gradient with each dot
-// kernel the machine has, in float32 and float64, on every stride-1 case.
+// kernel the machine has, in float32 and float64, on every case.
 func TestConvWeightGradDot(t *testing.T) {
 	for _, cc := range convCases {
-		if cc.stride != 1 {
-			continue
-		}
 		g := geomOf(cc)
 		for _, dk := range float32DotKernels() {
 			x, w, b, gy := convOperands(cc, Float32)

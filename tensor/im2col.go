@@ -347,33 +347,29 @@ func conv2dWeightGradGEMM[T float](kern gemmKernel[T], g convGeom, x, gy, gw []T
 	}
 }
 
-// conv2dWeightGradDot is the weight gradient for stride 1 as plain dot
-// products,
+// conv2dWeightGradDot is the weight gradient as plain dot products,
 //
-//	gw[o, c, ki, kj] = Σ_{i,j} gy[o, i, j] · x[c, i−p+ki, j−p+kj]
+//	gw[o, c, ki, kj] = Σ_{i,j} gy[o, i, j] · x[c, s·i−p+ki, s·j−p+kj]
 //
 // for convolutions with few output channels. As a GEMM (gy · col(x)ᵀ) it
 // would pack col(x), C·K² rows of pixels, each value used for only O
-// products; here each dot product runs along the rows of gy and of a
-// zero-padded copy of x, vectorised along the pixels of a row, so nothing
-// is packed. A dot kernel computes mo channels by nt taps at a time.
+// products; here each dot product runs along the rows of gy and of the
+// image's phases (polyphase.go: for stride 1, a zero-padded copy of x),
+// where every tap of an output row is a contiguous run, vectorised along
+// the pixels of a row, so nothing is packed. A dot kernel computes mo
+// channels by nt taps at a time.
 func conv2dWeightGradDot[T float](dk dotKernel[T], g convGeom, x, gy, gw []T) {
 	mo, nt, lanes := dk.mo, dk.nt, dk.lanes
 	k := g.c * g.kh * g.kw
 	owv := (g.ow + lanes - 1) / lanes * lanes // gy rows padded to whole vectors
 	oPad := (g.o + mo - 1) / mo * mo
-	hp, wp := g.h+2*g.padding, max(g.w+2*g.padding, owv+g.kw-1)
+	// Phase rows long enough for whole vectors from every tap.
+	l := newPhaseLayout(g, owv+(g.kw-1)/g.stride)
 	tBlocks, oBlocks := (k+nt-1)/nt, oPad/mo
 	offs := make([]int, tBlocks*nt) // taps past k read tap 0; their sums are dropped
-	for c := range g.c {
-		for ki := range g.kh {
-			for kj := range g.kw {
-				offs[(c*g.kh+ki)*g.kw+kj] = (c*hp+ki)*wp + kj
-			}
-		}
-	}
+	copy(offs, l.offs)
 	gyp := getScratch[T](oPad * g.oh * owv)
-	xp := getScratch[T](g.c * hp * wp)
+	xp := getScratch[T](l.size(g.c))
 	defer putScratch(gyp)
 	defer putScratch(xp)
 	for n := range g.n {
@@ -385,15 +381,10 @@ func conv2dWeightGradDot[T float](dk dotKernel[T], g convGeom, x, gy, gw []T) {
 				copy(gyp[(o*g.oh+i)*owv:], gyn[(o*g.oh+i)*g.ow:][:g.ow])
 			}
 		}
-		clear(xp)
-		for c := range g.c {
-			for h := range g.h {
-				copy(xp[(c*hp+h+g.padding)*wp+g.padding:], xn[(c*g.h+h)*g.w:][:g.w])
-			}
-		}
+		fillPhases(l, g, xn, xp)
 		forEachTask(oBlocks*tBlocks, func() []T { return make([]T, mo*nt) }, nil, func(out []T, task int) {
 			ob, tb := task/tBlocks, task%tBlocks
-			dk.fn(g.oh, owv/lanes, gyp[ob*mo*g.oh*owv:], g.oh*owv, owv, xp, offs[tb*nt:], wp, out)
+			dk.fn(g.oh, owv/lanes, gyp[ob*mo*g.oh*owv:], g.oh*owv, owv, xp, offs[tb*nt:], l.wq, out)
 			for r := range mo {
 				o := ob*mo + r
 				if o >= g.o {
