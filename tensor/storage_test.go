@@ -150,6 +150,28 @@ func TestPrimitivesOverwriteRecycledMemory(t *testing.T) {
 		{"conv", func() *Tensor {
 			return CPU.Conv2d(x, RandUniform(NewRand(5), Float32, -1, 1, 4, 4, 3, 3), nil, ConvParams{Stride: 1, Padding: 1})
 		}},
+		{"conv strided", func() *Tensor {
+			return CPU.Conv2d(RandUniform(NewRand(5), Float32, -1, 1, 1, 3, 128, 128), RandUniform(NewRand(6), Float32, -1, 1, 4, 3, 4, 4), nil, ConvParams{Stride: 2, Padding: 1})
+		}},
+		{"conv input grad, flipped", func() *Tensor {
+			return CPU.Conv2dInputGrad(y, RandUniform(NewRand(7), Float32, -1, 1, 4, 4, 3, 3), ConvParams{Stride: 1, Padding: 1}, 64, 64)
+		}},
+		{"conv weight grad, dot", func() *Tensor {
+			r := NewRand(10)
+			return CPU.Conv2dWeightGrad(RandUniform(r, Float32, -1, 1, 1, 64, 16, 16), RandUniform(r, Float32, -1, 1, 1, 64, 15, 15), ConvParams{Stride: 1}, 2, 2)
+		}},
+		{"conv weight grad, GEMM", func() *Tensor {
+			r := NewRand(11)
+			return CPU.Conv2dWeightGrad(RandUniform(r, Float32, -1, 1, 1, 16, 16, 16), RandUniform(r, Float32, -1, 1, 1, 256, 15, 15), ConvParams{Stride: 1}, 2, 2)
+		}},
+		{"conv weight grad, strided GEMM", func() *Tensor {
+			r := NewRand(12)
+			return CPU.Conv2dWeightGrad(RandUniform(r, Float32, -1, 1, 1, 16, 16, 16), RandUniform(r, Float32, -1, 1, 1, 256, 8, 8), ConvParams{Stride: 2}, 2, 2)
+		}},
+		{"conv input grad, col2im", func() *Tensor {
+			gy := RandUniform(NewRand(8), Float32, -1, 1, 1, 8, 32, 32)
+			return CPU.Conv2dInputGrad(gy, RandUniform(NewRand(9), Float32, -1, 1, 8, 4, 3, 3), ConvParams{Stride: 2, Padding: 1}, 64, 64)
+		}},
 		{"pad", func() *Tensor { return CPU.Pad(wide, []int{0, 0, 2, 2}, []int{0, 0, 2, 2}) }},
 		{"reflect pad adjoint", func() *Tensor {
 			return CPU.ReflectPad2dAdjoint(RandUniform(NewRand(6), Float32, -1, 1, 1, 4, 68, 68), Pad2d{2, 2, 2, 2})

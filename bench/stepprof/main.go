@@ -14,6 +14,7 @@ import (
 	"log"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -49,8 +50,14 @@ func main() {
 	rng := tensor.NewRand(2)
 	a := tensor.RandUniform(rng, tensor.Float32, -1, 1, 1, 3, *crop, *crop)
 	b := tensor.RandUniform(rng, tensor.Float32, -1, 1, 1, 3, *crop, *crop)
+	gcCPU := func() float64 {
+		s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+		metrics.Read(s)
+		return s[0].Value.Float64()
+	}
 	step := func(label string, i int) {
 		var ms0, ms1 runtime.MemStats
+		gc0 := gcCPU()
 		var ru0, ru1 syscall.Rusage
 		runtime.ReadMemStats(&ms0)
 		syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
@@ -60,12 +67,13 @@ func main() {
 		}
 		d := time.Since(t0)
 		syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+		gc1 := gcCPU()
 		runtime.ReadMemStats(&ms1)
 		tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
-		fmt.Printf("%s %d: %7.0f ms  user %5.2f s  sys %5.2f s  faults %7d  alloc %6.0f MB  gcs %2d  heap_sys %5.0f MB  released %5.0f MB\n",
+		fmt.Printf("%s %d: %7.0f ms  user %5.2f s  sys %5.2f s  faults %7d  alloc %6.0f MB  gcs %2d (%4.0f ms CPU)  heap_sys %5.0f MB  released %5.0f MB\n",
 			label, i, float64(d.Microseconds())/1000,
 			tv(ru1.Utime)-tv(ru0.Utime), tv(ru1.Stime)-tv(ru0.Stime), ru1.Minflt-ru0.Minflt,
-			float64(ms1.TotalAlloc-ms0.TotalAlloc)/(1<<20), ms1.NumGC-ms0.NumGC,
+			float64(ms1.TotalAlloc-ms0.TotalAlloc)/(1<<20), ms1.NumGC-ms0.NumGC, (gc1-gc0)*1000,
 			float64(ms1.HeapSys)/(1<<20), float64(ms1.HeapReleased)/(1<<20))
 	}
 	for i := range *warm {
