@@ -170,14 +170,11 @@ func TestConvPathsMatchReference(t *testing.T) {
 				conv2dWeightGradGEMM(kern, g, xd, gyd, out.Float32s())
 				closeTo(t, "conv2dWeightGradGEMM", out, gw, tolGEMM32)
 
-				// The polyphase paths, for any stride (stride 1 is one phase).
+				// The GEMM over the phases of x, for any stride (stride 1 is
+				// one phase, the zero-padded copy).
 				out = New(Float32, cc.n, cc.o, g.oh, g.ow)
 				conv2dPhases(kern, g, xd, wd, bd, out.Float32s())
 				closeTo(t, "conv2dPhases", out, y, tolGEMM32)
-
-				out = New(Float32, cc.o, cc.c, cc.k, cc.k)
-				conv2dWeightGradPhases(kern, g, xd, gyd, out.Float32s())
-				closeTo(t, "conv2dWeightGradPhases", out, gw, tolGEMM32)
 
 				if cc.k == 3 && cc.stride == 1 {
 					out = New(Float32, cc.n, cc.o, g.oh, g.ow)

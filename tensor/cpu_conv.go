@@ -7,17 +7,15 @@ import "fmt"
 //
 //	Conv2d            3×3, stride 1, float32  → Winograd F(4×4, 3×3) (winograd.go)
 //	                  stride 1, O ≤ 32        → GEMM reading x in place (conv2dRows)
-//	                  otherwise               → im2col GEMM over the phases of x
-//	                                            (polyphase.go; for stride 1, a
-//	                                            zero-padded copy of x)
+//	                  other stride 1          → im2col GEMM from a zero-padded
+//	                                            copy of x (polyphase.go)
+//	                  otherwise               → im2col GEMM (im2col.go)
 //	Conv2dInputGrad   stride 1, square kernel, padding ≤ K−1, O ≤ 2C
 //	                    → the forward convolution of gy with the flipped,
 //	                      transposed kernel (so Winograd again for 3×3)
 //	                  otherwise               → GEMM, then col2im
 //	Conv2dWeightGrad  3×3, stride 1, float32  → Winograd F(4×4, 3×3)
-//	                  other O ≤ 128           → dot products along the rows
-//	                                            (of the phases of x)
-//	                  stride ≥ 2              → GEMM over the phases of x
+//	                  other stride 1, O ≤ 128 → dot products along the rows
 //	                  otherwise               → im2col GEMM
 //
 // The reference loops (cpu_conv_ref.go) define the results; the tests
@@ -77,17 +75,14 @@ func (cpuBackend) Conv2dWeightGrad(x, gy *Tensor, p ConvParams, kh, kw int) *Ten
 }
 
 // conv2dWeightGradFast computes gw: by Winograd when it applies, else, for
-// up to 128 output channels, by dot products along the image rows
-// (measured faster than the GEMM up to there), else by a GEMM packing
-// col(x) from the phases of x (stride ≥ 2) or from x itself.
+// stride 1 and up to 128 output channels, by dot products along the image
+// rows (measured faster than the GEMM up to there), else by im2col GEMM.
 func conv2dWeightGradFast[T float](kern gemmKernel[T], dk dotKernel[T], g convGeom, x, gy, gw []T) {
 	switch {
 	case winogradApplies[T](g):
 		conv2dWeightGradWinograd(kern, g, x, gy, gw)
-	case g.o <= 128:
+	case g.stride == 1 && g.o <= 128:
 		conv2dWeightGradDot(dk, g, x, gy, gw)
-	case g.stride > 1:
-		conv2dWeightGradPhases(kern, g, x, gy, gw)
 	default:
 		conv2dWeightGradGEMM(kern, g, x, gy, gw)
 	}
@@ -96,17 +91,19 @@ func conv2dWeightGradFast[T float](kern gemmKernel[T], dk dotKernel[T], g convGe
 // conv2dFast computes y = conv(x, w) + b into y (any contents: every path
 // writes all of it): by Winograd when it applies, else by the GEMM reading
 // the image in place when the stride is 1 and the output channels few,
-// else by a GEMM packing col(x) from the phases of x (for stride 1, a
-// zero-padded copy of x; measured 3–10% faster than packing from x with
-// clamped runs, conv2dGEMM).
+// else by a GEMM packing col(x) from a zero-padded copy of x for stride 1
+// (measured 3–10% faster than packing from x with runs clamped at the
+// borders, conv2dGEMM) and from x itself otherwise.
 func conv2dFast[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 	switch {
 	case winogradApplies[T](g):
 		conv2dWinograd(kern, g, x, w, b, y)
 	case rowsApplies(g, kern.nr):
 		conv2dRows(kern, g, x, w, b, y)
-	default:
+	case g.stride == 1:
 		conv2dPhases(kern, g, x, w, b, y)
+	default:
+		conv2dGEMM(kern, g, x, w, b, y)
 	}
 }
 

@@ -1,31 +1,31 @@
 package tensor
 
-// Strided convolutions by polyphase decomposition.
+// Convolutions over the phases of the input.
 //
 // With stride s, output pixel (i, j) and tap (ki, kj) read the input at
 // row s·i − p + ki: consecutive output pixels of a row read every s-th
-// input pixel, so the packing routines of the im2col GEMM (im2col.go) copy
-// element by element, and the input gradient has to scatter (col2im). Split
-// the zero-padded input xp (padding p folded in) into s² phases,
+// input pixel. Split the zero-padded input xp (padding p folded in) into
+// its s² phases,
 //
 //	phase (a, b):  x_ab[u, v] = xp[s·u + a, s·v + b]
 //
 // and tap (ki, kj) of output pixel (i, j) becomes element
-// (i + ki/s, j + kj/s) of phase (ki mod s, kj mod s): a stride-1 access.
-// Every tap of every output row is then a contiguous run of one phase
-// plane, so packing is copying, as for stride 1. With s = 1 the single
-// phase is the padded input itself. The phases are one more pass over x,
-// paid once per image.
+// (i + ki/s, j + kj/s) of phase (ki mod s, kj mod s): every tap of every
+// output row is a contiguous run of one phase plane. With s = 1 the single
+// phase is the zero-padded input itself.
 //
-// Measured on CycleGAN's strided convolutions (2 cores): the forward
-// convolution and the weight gradient gain 10–50% (the weight gradient of
-// the generator's second downsampling 16 → 12.5 ms, the discriminator's
-// second layer 6.5 → 4.6 ms forward). The input gradient (the transposed
-// convolution) can be split the same way, each phase of gx a stride-1
-// correlation of gy with about (K/s)² taps of the kernel; that was tried
-// and measured no faster than GEMM + col2im (its products have only C
-// rows instead of C·K², too few to keep the micro-kernel busy), so the
-// input gradient keeps col2im.
+// The layout costs one pass over x per image. For stride 1 it pays: the
+// im2col GEMM packs from the padded copy with plain copies instead of runs
+// clamped at the image borders (the discriminator's 4×4 layer and the
+// generator's 7×7 stem, 3–10% faster), and the dot-product weight gradient
+// reads it. For stride 2 it was measured slower on every CycleGAN layer
+// (the generator's 3×3 downsamplings 10–20%, the discriminator's 4×4 ones
+// about even): packing at stride 2 from x costs less than the extra pass,
+// and the transposed problem (the input gradient split into the phases of gx,
+// each a stride-1 correlation with (K/s)² taps) gave GEMMs with only C rows,
+// no faster than col2im. So strided convolutions keep im2col.go's paths;
+// the layout is written for any stride all the same, and the tests run it
+// with stride 2 too.
 
 // phaseLayout places one image's phases in a buffer: channel c, phase
 // (a, b) is the plane of hq×wq values at ((c·s + a)·s + b)·hq·wq, and tap
@@ -94,8 +94,8 @@ func fillPhases[T float](l phaseLayout, g convGeom, xn, buf []T) {
 
 // offsetB is the right operand of a product whose item j is an output
 // pixel (j/ow, j%ow) and whose depth p reads buf[offs[p] + (j/ow)·row +
-// j%ow]: col(x) over a phase buffer, or any stride-1 window over a padded
-// copy. Packing copies one run per output row and depth.
+// j%ow]: col(x) over the phases of x. Packing copies one run per output
+// row and depth.
 type offsetB[T float] struct {
 	buf     []T
 	offs    []int
@@ -127,40 +127,6 @@ func (op offsetB[T]) pack(dst []T, w, i0, i1, p0, p1 int) {
 	}
 }
 
-// offsetTB is offsetB transposed, the right operand of the weight
-// gradient gy·col(x)ᵀ: items are taps, depth is output pixels.
-type offsetTB[T float] struct {
-	buf     []T
-	offs    []int
-	ow, row int
-}
-
-func (op offsetTB[T]) pack(dst []T, w, i0, i1, p0, p1 int) {
-	kc := p1 - p0
-	for q := i0; q < i1; q += w {
-		panel := dst[(q-i0)/w*kc*w:][:kc*w]
-		for t := range w {
-			if q+t >= i1 {
-				for p := range kc {
-					panel[p*w+t] = 0
-				}
-				continue
-			}
-			src := op.buf[op.offs[q+t]:]
-			// Pixels p0 … p1−1, one output row at a time: a run of src.
-			for p := p0; p < p1; {
-				i, j := p/op.ow, p%op.ow
-				run := min(p1-p, op.ow-j)
-				out := panel[(p-p0)*w+t:]
-				for u, v := range src[i*op.row+j:][:run] {
-					out[u*w] = v
-				}
-				p += run
-			}
-		}
-	}
-}
-
 // conv2dPhases is the forward convolution as Wm · col(x), col(x) read from
 // the phases of each image.
 func conv2dPhases[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
@@ -183,21 +149,5 @@ func conv2dPhases[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 			}
 		}
 		gemmPacked(cfg, wm, pix, operand[T](offsetB[T]{buf, l.offs, g.ow, l.wq}), yn, pix, b != nil)
-	}
-}
-
-// conv2dWeightGradPhases is gw = Σₙ gyₙ · col(xₙ)ᵀ with col(x) read from
-// the phases of each image.
-func conv2dWeightGradPhases[T float](kern gemmKernel[T], g convGeom, x, gy, gw []T) {
-	k, pix := g.c*g.kh*g.kw, g.oh*g.ow
-	cfg := defaultGemmConfig(kern)
-	l := newPhaseLayout(g, 0)
-	buf := getScratch[T](l.size(g.c))
-	defer putScratch(buf)
-	for n := range g.n {
-		fillPhases(l, g, x[n*g.c*g.h*g.w:][:g.c*g.h*g.w], buf)
-		a := packAll[T](strided[T]{gy[n*g.o*pix:][:g.o*pix], pix, 1}, kern.mr, g.o, pix)
-		gemmPacked(cfg, a, k, operand[T](offsetTB[T]{buf, l.offs, g.ow, l.wq}), gw, k, n > 0)
-		a.release()
 	}
 }
