@@ -9,7 +9,7 @@ import (
 )
 
 // ErrNotBuilt is returned by New in a program built without the cuda tag.
-var ErrNotBuilt = errors.New("this program was built without CUDA support (rebuild with -tags cuda on a machine with the CUDA toolkit)")
+var ErrNotBuilt = errors.New("this program was built without CUDA support (this version of camcycle has no CUDA backend yet: use -device cpu)")
 
 // Available reports whether a CUDA device can be used: never without the
 // cuda build tag.

@@ -8,8 +8,8 @@
 // data movement (expand, permute, slice, pad, concat, reflection padding),
 // and the three convolution kernels (forward, input gradient, weight
 // gradient). The CPU backend is the reference: its loops are plain enough to
-// check by hand, with fast paths where the time goes (convolutions). The CUDA
-// backend in package cuda implements the same list.
+// check by hand, with fast paths where the time goes (convolutions). A CUDA
+// backend (package cuda, not written yet) is to implement the same list.
 //
 // Primitives are not differentiable; package ops builds differentiable
 // operations from them, and package autograd records and differentiates

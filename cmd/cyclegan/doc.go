@@ -1,6 +1,6 @@
 // Command cyclegan trains and tests CycleGAN, with or without the
-// second-order GradCAM attention-transfer loss, on the CPU (or, built with
-// -tags cuda, on a GPU).
+// second-order GradCAM attention-transfer loss, on the CPU (-device cuda is
+// reserved for the GPU backend, not written yet).
 //
 // Usage:
 //

@@ -128,7 +128,7 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 		fs.IntVar(&o.ndf, "ndf", 64, "# of discrim filters in the first conv layer")
 		fs.IntVar(&o.nBlocks, "n_blocks", 9, "# of residual blocks of the generator (resnet_9blocks: 9)")
 		fs.IntVar(&o.nLayersD, "n_layers_D", 3, "# of strided convolutions of the PatchGAN discriminator")
-		fs.StringVar(&o.device, "device", "cpu", "cpu or cuda (cuda needs a program built with -tags cuda)")
+		fs.StringVar(&o.device, "device", "cpu", "cpu or cuda (cuda: not available in this version; it stops with an error)")
 		fs.Uint64Var(&o.seed, "seed", 0, "seed of the weights, data order, crops, flips and image pool")
 	}
 	if groups&gTrain != 0 {
