@@ -61,11 +61,12 @@
 // the earliest chosen layer to the output) and the discriminator per map
 // set, four in all. At order 2 those sweeps record a graph, and the final
 // backward walks it again (roughly twice the sweep's cost). Deeper layers
-// have shorter tails: block 18 is cheaper than block 10. BenchmarkStep
-// times whole training iterations (ngf 8, 9 blocks, 64×64, float32, the CPU
-// reference convolutions, 2 cores): with block 18 an iteration took 1.10×
-// the standard one at order 2 (1.06× at order 1), with all nine blocks
-// 1.69× (1.16×), within the targets of 1.2× and 1.8×.
+// have shorter tails: block 18 is cheaper than block 10, and four layers
+// including block 10 cost about as much as all nine. At full size (256×256,
+// ngf 64, 9 blocks, 2 CPU cores) an order-2 iteration with block 18 took
+// 1.12× the standard one, with all nine blocks 1.72–1.75×; PyTorch, timed
+// in the same runs, 1.15–1.21× and 1.64–1.79× (docs/benchmarks.md).
+// BenchmarkStep times the same on a small network.
 //
 // # Names
 //
