@@ -27,6 +27,12 @@ and the configuration.
   /usr/bin/python3 bench/torch_cyclegan.py --crop_size 256 --iters 3
   /usr/bin/python3 bench/torch_cyclegan.py --crop_size 128 --att_layers 10,14,15,18
 
+With --device cuda the same iteration runs on the GPU (networks, images and
+optimiser state there; the clock stops after torch.cuda.synchronize()), for
+the GPU figures in docs/benchmarks.md:
+
+  python3 bench/torch_cyclegan.py --device cuda --warmup 5 --iters 30
+
 glibc's malloc, as installed, gives large blocks back to the kernel on every
 free; MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=4294967296 in
 the environment make it keep them (see docs/benchmarks.md). The JSON line says
@@ -114,11 +120,12 @@ def cams(score, acts, order):
 
 
 class CycleGAN:
-    def __init__(self, mod, ngf, ndf, n_blocks, att_layers, att_order, pool_size=50):
+    def __init__(self, mod, ngf, ndf, n_blocks, att_layers, att_order, pool_size=50, device="cpu"):
         self.G_A, self.G_B = mod.ResnetGenerator(ngf, n_blocks), mod.ResnetGenerator(ngf, n_blocks)
         self.D_A, self.D_B = mod.NLayerDiscriminator(ndf), mod.NLayerDiscriminator(ndf)
         for n in (self.G_A, self.G_B, self.D_A, self.D_B):
             mod.init_weights(n)
+            n.to(device)  # before the optimisers see the parameters
         self.opt_G = torch.optim.Adam(itertools.chain(self.G_A.parameters(), self.G_B.parameters()),
                                       lr=2e-4, betas=(0.5, 0.999))
         self.opt_D = torch.optim.Adam(itertools.chain(self.D_A.parameters(), self.D_B.parameters()),
@@ -193,19 +200,31 @@ def main():
     ap.add_argument("--att_order", type=int, default=2, choices=(1, 2))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--cudnn_benchmark", action="store_true",
+                    help="let cuDNN time its algorithms for each shape first (torch.backends.cudnn.benchmark)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     random.seed(args.seed)
     layers = parse_layers(args.att_layers, args.n_blocks)
-    model = CycleGAN(golden_module(), args.ngf, args.ndf, args.n_blocks, layers, args.att_order)
-    real_A = torch.rand(1, 3, args.crop_size, args.crop_size) * 2 - 1
-    real_B = torch.rand(1, 3, args.crop_size, args.crop_size) * 2 - 1
+    dev = torch.device(args.device)
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = args.cudnn_benchmark
+    model = CycleGAN(golden_module(), args.ngf, args.ndf, args.n_blocks, layers, args.att_order, device=dev)
+    real_A = (torch.rand(1, 3, args.crop_size, args.crop_size) * 2 - 1).to(dev)
+    real_B = (torch.rand(1, 3, args.crop_size, args.crop_size) * 2 - 1).to(dev)
+
+    def sync():
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
 
     def timed():
+        sync()
         t0 = time.perf_counter()
         model.step(real_A, real_B)
+        sync()
         return (time.perf_counter() - t0) * 1000
 
     warm = [timed() for _ in range(args.warmup)]
@@ -216,7 +235,10 @@ def main():
         "warmup_ms": warm[0] if warm else None, "iters": args.iters, "crop_size": args.crop_size,
         "ngf": args.ngf, "ndf": args.ndf, "n_blocks": args.n_blocks, "att_layers": layers,
         "att_order": args.att_order if layers else -1, "threads": args.threads,
-        "malloc": "keep" if keep else "default", "torch": torch.__version__, "ms": ms}))
+        "malloc": "keep" if keep else "default", "torch": torch.__version__, "ms": ms, "device": args.device,
+        "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
+        "cudnn_benchmark": args.cudnn_benchmark if dev.type == "cuda" else None,
+        "tf32_conv": torch.backends.cudnn.allow_tf32 if dev.type == "cuda" else None}))
 
 
 if __name__ == "__main__":
