@@ -2,8 +2,9 @@ package tensor
 
 // This file is the whole list of primitives a backend implements. The CPU
 // backend (cpu*.go) is the plain reference; a CUDA backend (package cuda, a
-// later issue) is to implement the same list, kernel for kernel, and the conformance suite in
-// tensor/backendtest checks every backend against the CPU.
+// later issue) is to implement the same list, kernel for kernel, and the
+// conformance suite in tensor/backendtest checks every backend against the
+// CPU.
 //
 // Primitives are not differentiable by themselves: package ops wraps them
 // into differentiable operations. Every primitive returns new storage and

@@ -58,6 +58,23 @@ func floorDiv(a, b int) int {
 
 func ceilDiv(a, b int) int { return -floorDiv(-a, b) }
 
+// outputRun is the pixels t … t+n−1 of a panel of output pixels that lie
+// in one output row: row i, columns j … j+n−1.
+type outputRun struct{ t, i, j, n int }
+
+// outputRuns splits the panel of n output pixels q … q+n−1 (numbered row
+// after row of ow) into runs, reusing runs' memory.
+func outputRuns(runs []outputRun, q, n, ow int) []outputRun {
+	runs = runs[:0]
+	for t := 0; t < n; {
+		i, j := (q+t)/ow, (q+t)%ow
+		r := outputRun{t, i, j, min(n-t, ow-j)}
+		runs = append(runs, r)
+		t += r.n
+	}
+	return runs
+}
+
 // im2colB is col(x) as the right operand of a product: items are output
 // pixels, depth is kernel taps. Packing walks each panel's pixels one output
 // row at a time, so that for stride 1 every run is a copy of part of an
@@ -76,18 +93,11 @@ func (op im2colB[T]) pack(dst []T, w, i0, i1, p0, p1 int) {
 	for kj := range cw.kw {
 		lo[kj], hi[kj] = cw.validCols(kj)
 	}
-	type run struct{ t, i, j, n int } // pixels t … t+n−1 of the panel: output row i, columns j …
-	runs := make([]run, 0, w/max(1, cw.ow)+2)
+	runs := make([]outputRun, 0, w/max(1, cw.ow)+2)
 	for q := i0; q < i1; q += w {
 		panel := dst[(q-i0)/w*kc*w:][:kc*w]
 		n := min(w, i1-q)
-		runs = runs[:0]
-		for t := 0; t < n; {
-			i, j := (q+t)/cw.ow, (q+t)%cw.ow
-			r := run{t, i, j, min(n-t, cw.ow-j)}
-			runs = append(runs, r)
-			t += r.n
-		}
+		runs = outputRuns(runs, q, n, cw.ow)
 		c, ki, kj := p0/(cw.kh*cw.kw), p0/cw.kw%cw.kh, p0%cw.kw
 		for p := range kc {
 			row := panel[p*w:][:w]
@@ -216,6 +226,18 @@ func col2imAdd[T float](gx []T, cw convWindow, col []T, ld, j0, n int) {
 	})
 }
 
+// fillBias sets each row of pix values of y (O rows) to its bias b[o], the
+// starting value of a product that adds into y; with no bias it does
+// nothing (the product then overwrites y).
+func fillBias[T float](y, b []T, pix int) {
+	for o, v := range b {
+		row := y[o*pix:][:pix]
+		for i := range row {
+			row[i] = v
+		}
+	}
+}
+
 // conv2dGEMM is the forward convolution as Wm · col(x) for every image.
 func conv2dGEMM[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 	cw := windowOf(g)
@@ -226,14 +248,7 @@ func conv2dGEMM[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 	for n := range g.n {
 		xn := x[n*g.c*g.h*g.w:][:g.c*g.h*g.w]
 		yn := y[n*g.o*pix:][:g.o*pix]
-		if b != nil {
-			for o := range g.o {
-				row := yn[o*pix:][:pix]
-				for i := range row {
-					row[i] = b[o]
-				}
-			}
-		}
+		fillBias(yn, b, pix)
 		gemmPacked(cfg, wm, pix, operand[T](im2colB[T]{xn, cw}), yn, pix, b != nil)
 	}
 }
@@ -283,14 +298,7 @@ func conv2dRows[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 				}
 			}
 		})
-		if b != nil {
-			for o := range g.o {
-				row := yn[o*pix:][:pix]
-				for i := range row {
-					row[i] = b[o]
-				}
-			}
-		}
+		fillBias(yn, b, pix)
 		// One task per tile of nr output pixels of one output row.
 		forEachTask(g.oh*chunks, func() []T { return make([]T, mr*nr) }, nil, func(tmp []T, task int) {
 			i, j0 := task/chunks, task%chunks*nr

@@ -104,23 +104,16 @@ type offsetB[T float] struct {
 
 func (op offsetB[T]) pack(dst []T, w, i0, i1, p0, p1 int) {
 	kc := p1 - p0
-	type run struct{ t, base, n int } // pixels t … t+n−1 of the panel start at buf[base] (plus the tap's offset)
-	runs := make([]run, 0, w/max(1, op.ow)+2)
+	runs := make([]outputRun, 0, w/max(1, op.ow)+2)
 	for q := i0; q < i1; q += w {
 		panel := dst[(q-i0)/w*kc*w:][:kc*w]
 		n := min(w, i1-q)
-		runs = runs[:0]
-		for t := 0; t < n; {
-			i, j := (q+t)/op.ow, (q+t)%op.ow
-			r := run{t, i*op.row + j, min(n-t, op.ow-j)}
-			runs = append(runs, r)
-			t += r.n
-		}
+		runs = outputRuns(runs, q, n, op.ow)
 		for p := p0; p < p1; p++ {
 			row := panel[(p-p0)*w:][:w]
 			src := op.buf[op.offs[p]:]
 			for _, r := range runs {
-				copy(row[r.t:r.t+r.n], src[r.base:r.base+r.n])
+				copy(row[r.t:r.t+r.n], src[r.i*op.row+r.j:][:r.n])
 			}
 			clear(row[n:])
 		}
@@ -140,14 +133,7 @@ func conv2dPhases[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 	for n := range g.n {
 		fillPhases(l, g, x[n*g.c*g.h*g.w:][:g.c*g.h*g.w], buf)
 		yn := y[n*g.o*pix:][:g.o*pix]
-		if b != nil {
-			for o := range g.o {
-				row := yn[o*pix:][:pix]
-				for i := range row {
-					row[i] = b[o]
-				}
-			}
-		}
+		fillBias(yn, b, pix)
 		gemmPacked(cfg, wm, pix, operand[T](offsetB[T]{buf, l.offs, g.ow, l.wq}), yn, pix, b != nil)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Recycled memory for the results of CPU primitives and for the scratch
@@ -128,8 +129,7 @@ func (f *freeLists[T]) get(n int) []T {
 		return b
 	}
 	f.mu.Unlock()
-	var zero T
-	recycle.made.Add(int64(n * sizeOf(zero)))
+	recycle.made.Add(int64(n * sizeOf[T]()))
 	return make([]T, n)
 }
 
@@ -154,8 +154,7 @@ func (f *freeLists[T]) trim(epoch uint64) {
 	f.mu.Lock()
 	for n, l := range f.byLen {
 		if epoch-l.lastUse > trimAfter {
-			var zero T
-			recycle.made.Add(-int64(n * sizeOf(zero) * len(l.bufs)))
+			recycle.made.Add(-int64(n * sizeOf[T]() * len(l.bufs)))
 			delete(f.byLen, n)
 		}
 	}
@@ -193,11 +192,10 @@ func newRecycled(dt DType, s Shape, zero bool) *Tensor {
 
 func recycled[T float](dt DType, s Shape, zero bool) *Tensor {
 	n := s.Numel()
-	var e T
-	if n*sizeOf(e) < recycleMin {
+	if n*sizeOf[T]() < recycleMin {
 		return Wrap(CPU, dt, s, make([]T, n))
 	}
-	recycle.count(n * sizeOf(e))
+	recycle.count(n * sizeOf[T]())
 	d := freeFor[T]().get(n)
 	if zero {
 		clear(d)
@@ -208,12 +206,10 @@ func recycled[T float](dt DType, s Shape, zero bool) *Tensor {
 	return t
 }
 
-func sizeOf[T float](T) int {
+// sizeOf returns the size of a T in bytes.
+func sizeOf[T float]() int {
 	var zero T
-	if _, ok := any(zero).(float32); ok {
-		return 4
-	}
-	return 8
+	return int(unsafe.Sizeof(zero))
 }
 
 // keepAlive keeps the operands of a primitive reachable until it returns
