@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime"
 	"slices"
 	"sort"
 
@@ -129,6 +130,7 @@ func elemSize(dt tensor.DType) int {
 // writeData writes t's elements as little-endian bytes, a chunk at a time.
 func writeData(w io.Writer, t *tensor.Tensor) error {
 	t = t.To(tensor.CPU)
+	defer runtime.KeepAlive(t) // the slices below belong to t (see tensor.Float32s)
 	var buf []byte
 	const chunk = 1 << 14 // elements per write
 	switch t.DType() {
