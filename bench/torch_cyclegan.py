@@ -54,13 +54,19 @@ import torch.nn.functional as F
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def golden_module():
-    """testdata/gen_cyclegan_golden.py, imported for its network classes."""
-    path = os.path.join(ROOT, "testdata", "gen_cyclegan_golden.py")
-    spec = importlib.util.spec_from_file_location("gen_cyclegan_golden", path)
+def golden_script(name):
+    """testdata/NAME.py, one of the golden-file scripts, imported as a module."""
+    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "testdata", name + ".py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
+
+
+# The networks, run_captured, the GradCAM maps and the discriminator loss
+# come from the CycleGAN golden script, which the golden tests check the Go
+# iteration against (not from the GradCAM one, which sets float64 as the
+# default dtype when imported).
+GOLDEN = golden_script("gen_cyclegan_golden")
 
 
 class ImagePool:
@@ -94,31 +100,6 @@ def parse_layers(spec, n_blocks):
     return sorted(int(s) for s in spec.split(","))
 
 
-def run_captured(G, x, layers):
-    """G(x), keeping the outputs of the Sequential indices in layers."""
-    acts, h = [], x
-    for i, m in enumerate(G.model):
-        h = m(h)
-        if i in layers:
-            acts.append(h)
-    return h, acts
-
-
-def cams(score, acts, order):
-    """The normalised GradCAM maps of acts for the scalar score (SPEC section 3),
-    all from one backward pass. Order 2 records that pass (w stays a
-    differentiable function of the parameters); order 1 takes w as constants."""
-    grads = torch.autograd.grad(score, acts, create_graph=(order == 2), retain_graph=True)
-    res = []
-    for A, g in zip(acts, grads):
-        w = g.mean(dim=(2, 3), keepdim=True)
-        cam = F.relu((w * A).sum(dim=1))
-        mn = cam.amin(dim=(1, 2), keepdim=True)
-        mx = cam.amax(dim=(1, 2), keepdim=True)
-        res.append((cam - mn) / (mx - mn + 1e-8))
-    return res
-
-
 class CycleGAN:
     def __init__(self, mod, ngf, ndf, n_blocks, att_layers, att_order, pool_size=50, device="cpu"):
         self.G_A, self.G_B = mod.ResnetGenerator(ngf, n_blocks), mod.ResnetGenerator(ngf, n_blocks)
@@ -142,10 +123,10 @@ class CycleGAN:
         G_A, G_B, D_A, D_B = self.G_A, self.G_B, self.D_A, self.D_B
         layers = self.att_layers
         # forward()
-        fake_B, acts_fB = run_captured(G_A, real_A, layers)
-        rec_A, acts_rA = run_captured(G_B, fake_B, layers)
-        fake_A, acts_fA = run_captured(G_B, real_B, layers)
-        rec_B, acts_rB = run_captured(G_A, fake_A, layers)
+        fake_B, acts_fB = GOLDEN.run_captured(G_A, real_A, layers)
+        rec_A, acts_rA = GOLDEN.run_captured(G_B, fake_B, layers)
+        fake_A, acts_fA = GOLDEN.run_captured(G_B, real_B, layers)
+        rec_B, acts_rB = GOLDEN.run_captured(G_A, fake_A, layers)
 
         # Generator step, discriminators frozen.
         self.set_requires_grad([D_A, D_B], False)
@@ -163,10 +144,10 @@ class CycleGAN:
             # scored by the GAN loss' predictions, the reconstruction side
             # by the other discriminator on the reconstruction.
             order = self.att_order
-            cam_GA_realA = cams(pred_fB.mean(), acts_fB, order)
-            cam_GB_fakeB = cams(D_B(rec_A).mean(), acts_rA, order)
-            cam_GB_realB = cams(pred_fA.mean(), acts_fA, order)
-            cam_GA_fakeA = cams(D_A(rec_B).mean(), acts_rB, order)
+            cam_GA_realA = GOLDEN.score_cams(pred_fB.mean(), acts_fB, order == 2)
+            cam_GB_fakeB = GOLDEN.score_cams(D_B(rec_A).mean(), acts_rA, order == 2)
+            cam_GB_realB = GOLDEN.score_cams(pred_fA.mean(), acts_fA, order == 2)
+            cam_GA_fakeA = GOLDEN.score_cams(D_A(rec_B).mean(), acts_rB, order == 2)
             w = 1.0 / len(layers)
             loss_att = sum(w * (F.mse_loss(a, b) + F.mse_loss(c, d))
                            for a, b, c, d in zip(cam_GA_realA, cam_GB_fakeB, cam_GB_realB, cam_GA_fakeA))
@@ -179,12 +160,7 @@ class CycleGAN:
         self.opt_D.zero_grad()
         fB = self.pool_B.query(fake_B.detach())
         fA = self.pool_A.query(fake_A.detach())
-
-        def d_loss(D, real, fake):
-            pr, pf = D(real), D(fake)
-            return 0.5 * (F.mse_loss(pr, torch.ones_like(pr)) + F.mse_loss(pf, torch.zeros_like(pf)))
-
-        (d_loss(D_A, real_B, fB) + d_loss(D_B, real_A, fA)).backward()
+        (GOLDEN.d_loss(D_A, real_B, fB) + GOLDEN.d_loss(D_B, real_A, fA)).backward()
         self.opt_D.step()
 
 
@@ -212,7 +188,7 @@ def main():
     dev = torch.device(args.device)
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = args.cudnn_benchmark
-    model = CycleGAN(golden_module(), args.ngf, args.ndf, args.n_blocks, layers, args.att_order, device=dev)
+    model = CycleGAN(GOLDEN, args.ngf, args.ndf, args.n_blocks, layers, args.att_order, device=dev)
     real_A = (torch.rand(1, 3, args.crop_size, args.crop_size) * 2 - 1).to(dev)
     real_B = (torch.rand(1, 3, args.crop_size, args.crop_size) * 2 - 1).to(dev)
 

@@ -158,8 +158,15 @@ def run_captured(G, x, layers):
 def cams(D, out, acts):
     """SPEC section 3: s = mean D(G(x)); w_k = mean_ij ds/dA_kij (create_graph);
     cam = relu(sum_k w_k A_k), min-max normalised per image."""
-    s = D(out).mean()
-    grads = torch.autograd.grad(s, acts, create_graph=True)
+    return score_cams(D(out).mean(), acts)
+
+
+def score_cams(score, acts, create_graph=True):
+    """The normalised GradCAM maps of acts for the scalar score, all from one
+    backward pass; with create_graph the weights w stay differentiable
+    functions of the parameters (order 2), without it they are constants
+    (order 1)."""
+    grads = torch.autograd.grad(score, acts, create_graph=create_graph, retain_graph=True)
     res = []
     for A, g in zip(acts, grads):
         w = g.mean(dim=(2, 3), keepdim=True)
