@@ -1,7 +1,9 @@
 package layers_test
 
 import (
+	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -102,6 +104,38 @@ func TestRangeAndResidual(t *testing.T) {
 		}
 	}()
 	seq.Range(x, 2, 9)
+}
+
+// TestCapture: one pass gives the network's output and the outputs of the
+// layers asked for, in the order asked for (repeats allowed); an index
+// outside the network panics, naming it.
+func TestCapture(t *testing.T) {
+	in := init64()
+	seq := layers.NewSequential(layers.NewConv2d(in, 2, 3, 3, 1, 1), layers.ReLU{}, layers.NewResnetBlock(in, 3), layers.Tanh{})
+	x := autograd.Const(tensor.RandNormal(tensor.NewRand(3), tensor.Float64, 0, 1, 1, 2, 6, 5))
+	idx := []int{2, 0, 2, 3}
+	out, acts := seq.Capture(x, idx)
+	if !slices.Equal(out.Value.Values(), seq.Forward(x).Value.Values()) {
+		t.Error("Capture's output differs from Forward's")
+	}
+	for i, l := range idx {
+		if want := seq.Range(x, 0, l+1); !slices.Equal(acts[i].Value.Values(), want.Value.Values()) {
+			t.Errorf("activation %d is not the output of layer %d", i, l)
+		}
+	}
+	if acts[0] != acts[2] {
+		t.Error("layer 2 asked twice: two different variables, so the layers ran twice")
+	}
+	for _, bad := range []int{-1, 4} {
+		func() {
+			defer func() {
+				if r, _ := recover().(string); !strings.Contains(r, fmt.Sprintf("layer %d outside 4 layers", bad)) {
+					t.Errorf("Capture(%d): recovered %q", bad, r)
+				}
+			}()
+			seq.Capture(x, []int{bad})
+		}()
+	}
 }
 
 // TestMoveTo converts parameters in place and drops stale gradients.

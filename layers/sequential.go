@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/camcycle/camcycle/ops"
@@ -31,6 +32,34 @@ func (s *Sequential) Range(x *Var, from, to int) *Var {
 		x = l.Forward(x)
 	}
 	return x
+}
+
+// Capture applies every layer to x, as Forward does, and also returns the
+// outputs of the layers at indices idx, in the order of idx (any order;
+// an index may repeat). The layers run once, whatever idx holds: this is
+// how one generator pass serves the GradCAM maps of several layers.
+//
+//	out, acts := g.Capture(x, []int{18, 10}) // acts[0]: layer 18's output
+func (s *Sequential) Capture(x *Var, idx []int) (out *Var, acts []*Var) {
+	sorted := slices.Clone(idx)
+	slices.Sort(sorted)
+	sorted = slices.Compact(sorted)
+	kept := make(map[int]*Var, len(sorted))
+	at := 0
+	for _, l := range sorted {
+		if l < 0 || l >= len(s.Layers) {
+			panic(fmt.Sprintf("Sequential.Capture: layer %d outside %d layers", l, len(s.Layers)))
+		}
+		x = s.Range(x, at, l+1)
+		kept[l] = x
+		at = l + 1
+	}
+	out = s.Range(x, at, len(s.Layers))
+	acts = make([]*Var, len(idx))
+	for i, l := range idx {
+		acts[i] = kept[l]
+	}
+	return out, acts
 }
 
 // Len returns the number of layers.
@@ -100,8 +129,10 @@ func Prefixed(prefix string, m Module) []NamedParam {
 }
 
 // Vars returns the parameter variables of m in order.
-func Vars(m Module) []*Var {
-	ps := m.Params()
+func Vars(m Module) []*Var { return VarsOf(m.Params()) }
+
+// VarsOf returns the variables of the named parameters ps, in order.
+func VarsOf(ps []NamedParam) []*Var {
 	vs := make([]*Var, len(ps))
 	for i, p := range ps {
 		vs[i] = p.Var
