@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/camcycle/camcycle/autograd"
+	"github.com/camcycle/camcycle/gradcam"
 	"github.com/camcycle/camcycle/layers"
 	"github.com/camcycle/camcycle/ops"
 	"github.com/camcycle/camcycle/tensor"
@@ -14,7 +15,7 @@ import (
 type Var = autograd.Var
 
 // Options configure the model and its training iteration. DefaultOptions
-// gives SPEC §1–2 (pytorch-CycleGAN-and-pix2pix's defaults).
+// gives docs/method.md §1–2 (pytorch-CycleGAN-and-pix2pix's defaults).
 type Options struct {
 	NGF, NDF int // generator and discriminator base widths (64, 64)
 	NBlocks  int // residual blocks in each generator (9)
@@ -28,13 +29,18 @@ type Options struct {
 	Adam     AdamOptions // both optimisers
 	DType    tensor.DType
 	Backend  tensor.Backend // nil means tensor.CPU
+
+	// Attention is the attention-consistency loss (none by default).
+	Attention AttentionOptions
 }
 
-// DefaultOptions returns SPEC's configuration.
+// DefaultOptions returns the configuration of docs/method.md §1–2: the
+// standard CycleGAN.
 func DefaultOptions() Options {
 	return Options{NGF: 64, NDF: 64, NBlocks: 9, NLayersD: 3,
 		LambdaA: 10, LambdaB: 10, LambdaIdentity: 0.5,
-		PoolSize: 50, Adam: DefaultAdam(), DType: tensor.Float32}
+		PoolSize: 50, Adam: DefaultAdam(), DType: tensor.Float32,
+		Attention: DefaultAttention()}
 }
 
 // Model is a CycleGAN: two generators, two discriminators, their optimisers
@@ -50,41 +56,9 @@ type Model struct {
 	// state.
 	Rand *rand.Rand
 	src  *rand.PCG
-	// Extra, when set, adds a term to the generator loss (the attention
-	// loss of package gradcam); nil gives the standard network.
-	Extra GeneratorTerm
-}
-
-// GeneratorTerm is an extra term of the generator loss L_G, computed from
-// the iteration's own forward passes so that they are not repeated.
-type GeneratorTerm interface {
-	// CaptureLayers returns the generator layer indices whose outputs the
-	// iteration must keep in each Pass.
-	CaptureLayers() []int
-	// Loss returns the weighted scalar term, or nil when it contributes
-	// nothing. It may run the discriminators (they are frozen during the
-	// generator step) and may return a constant (logged, not trained).
-	Loss(it *Iteration) *Var
-}
-
-// Pass is one generator forward pass: its input, output and the outputs of
-// the captured layers (GeneratorTerm.CaptureLayers order).
-type Pass struct {
-	In, Out *Var
-	Acts    []*Var
-}
-
-// Iteration is what one training step computed before the generator
-// update, handed to a GeneratorTerm.
-type Iteration struct {
-	GA, GB, DA, DB *Network
-	RealA, RealB   *Var
-	FakeB          Pass // G_A(real_A)
-	RecA           Pass // G_B(fake_B)
-	FakeA          Pass // G_B(real_B)
-	RecB           Pass // G_A(fake_A)
-	PredFakeB      *Var // D_A(fake_B), as in the GAN loss
-	PredFakeA      *Var // D_B(fake_A)
+	// Attention is the attention loss built from Opts.Attention on G_A
+	// (nil: the standard CycleGAN); At(epoch) gives the one for Step.
+	Attention *Attention
 }
 
 // Losses are the weighted loss terms of one iteration as they enter the
@@ -94,13 +68,14 @@ type Losses struct {
 	CycleA, CycleB float64 // λ_A·L1(rec_A, real_A), λ_B·L1(rec_B, real_B)
 	IdtA, IdtB     float64 // λ_B·λ_idt·L1(G_A(real_B), real_B), λ_A·λ_idt·L1(G_B(real_A), real_A)
 	DA, DB         float64 // 0.5·[MSE(D(real), 1) + MSE(D(pool(fake)), 0)]
-	Att            float64 // the extra term (0 without one)
+	Att            float64 // L_att (0 without the attention loss)
 }
 
 // New returns a model with freshly initialised weights (N(0, 0.02²), zero
 // biases) drawn from a source seeded with seed, in the order G_A, G_B, D_A,
-// D_B.
-func New(o Options, seed uint64) *Model {
+// D_B, and its attention loss. The error, naming the bad value, is for
+// attention options that do not fit the generator.
+func New(o Options, seed uint64) (*Model, error) {
 	in := layers.Init{Rand: tensor.NewRand(seed), DType: o.DType}
 	m := &Model{
 		Opts:  o,
@@ -120,7 +95,12 @@ func New(o Options, seed uint64) *Model {
 	}
 	m.OptG = NewAdam(append(m.GA.Params(), m.GB.Params()...), o.Adam)
 	m.OptD = NewAdam(append(m.DA.Params(), m.DB.Params()...), o.Adam)
-	return m
+	att, err := o.Attention.build(m.GA.Model)
+	if err != nil {
+		return nil, err
+	}
+	m.Attention = att
+	return m, nil
 }
 
 // Nets returns G_A, G_B, D_A, D_B.
@@ -137,38 +117,31 @@ func (m *Model) backend() tensor.Backend {
 	return m.Opts.Backend
 }
 
-// run applies generator g to x, keeping the outputs of layers idx.
-func run(g *Network, x *Var, idx []int) Pass {
-	p := Pass{In: x}
-	at := 0
-	h := x
-	for _, i := range idx {
-		h = g.Model.Range(h, at, i+1)
-		p.Acts = append(p.Acts, h)
-		at = i + 1
-	}
-	p.Out = g.Model.Range(h, at, g.Model.Len())
-	return p
-}
-
-// Step runs one training iteration (SPEC §2) on a batch of real images
-// realA, realB (N, 3, H, W) in [-1, 1] with learning rate lr: the
-// generators' update, then the discriminators'. It returns the losses, or
-// an error, leaving every weight as it was, when a loss is not finite.
-func (m *Model) Step(realA, realB *tensor.Tensor, lr float64) (Losses, error) {
+// Step runs one training iteration (docs/method.md §2) on a batch of real
+// images realA, realB (N, 3, H, W) in [-1, 1] with learning rate lr and
+// the attention loss att (nil: the standard CycleGAN; Attention.At gives the
+// model's own for an epoch): the generators' update, then the
+// discriminators'. It returns the losses, or an error, leaving every weight
+// as it was, when a loss is not finite.
+func (m *Model) Step(realA, realB *tensor.Tensor, lr float64, att *gradcam.Attention) (Losses, error) {
 	o := m.Opts
 	ra, rb := autograd.Const(realA), autograd.Const(realB)
 	var capture []int
-	if m.Extra != nil {
-		capture = m.Extra.CaptureLayers()
+	if att != nil {
+		capture = att.Layers()
 	}
 
-	// 1. Translations and reconstructions.
-	it := &Iteration{GA: m.GA, GB: m.GB, DA: m.DA, DB: m.DB, RealA: ra, RealB: rb}
-	it.FakeB = run(m.GA, ra, capture)
-	it.RecA = run(m.GB, it.FakeB.Out, capture)
-	it.FakeA = run(m.GB, rb, capture)
-	it.RecB = run(m.GA, it.FakeA.Out, capture)
+	// 1. Translations and reconstructions, each one pass that also keeps
+	// the outputs of the attention layers.
+	pass := func(g *Network, x *Var) gradcam.Pass {
+		out, acts := g.Model.Capture(x, capture)
+		return gradcam.Pass{Out: out, Acts: acts}
+	}
+	in := gradcam.Inputs{DA: m.DA, DB: m.DB}
+	in.FakeB = pass(m.GA, ra)
+	in.RecA = pass(m.GB, in.FakeB.Out)
+	in.FakeA = pass(m.GB, rb)
+	in.RecB = pass(m.GA, in.FakeA.Out)
 
 	// 2. Generator step with the discriminators frozen: they record nothing
 	// and receive no gradient, but gradients flow through them to the
@@ -187,16 +160,16 @@ func (m *Model) Step(realA, realB *tensor.Tensor, lr float64) (Losses, error) {
 		add(&l.IdtA, ops.MulScalar(ops.L1Loss(idtA, rb), o.LambdaB*o.LambdaIdentity))
 		add(&l.IdtB, ops.MulScalar(ops.L1Loss(idtB, ra), o.LambdaA*o.LambdaIdentity))
 	}
-	it.PredFakeB = m.DA.Forward(it.FakeB.Out)
-	it.PredFakeA = m.DB.Forward(it.FakeA.Out)
-	add(&l.GA, ops.MSELoss(it.PredFakeB, ops.Full(it.PredFakeB, 1)))
-	add(&l.GB, ops.MSELoss(it.PredFakeA, ops.Full(it.PredFakeA, 1)))
-	add(&l.CycleA, ops.MulScalar(ops.L1Loss(it.RecA.Out, ra), o.LambdaA))
-	add(&l.CycleB, ops.MulScalar(ops.L1Loss(it.RecB.Out, rb), o.LambdaB))
-	if m.Extra != nil {
-		if att := m.Extra.Loss(it); att != nil {
-			add(&l.Att, att)
-		}
+	in.PredFakeB = m.DA.Forward(in.FakeB.Out)
+	in.PredFakeA = m.DB.Forward(in.FakeA.Out)
+	add(&l.GA, ops.MSELoss(in.PredFakeB, ops.Full(in.PredFakeB, 1)))
+	add(&l.GB, ops.MSELoss(in.PredFakeA, ops.Full(in.PredFakeA, 1)))
+	add(&l.CycleA, ops.MulScalar(ops.L1Loss(in.RecA.Out, ra), o.LambdaA))
+	add(&l.CycleB, ops.MulScalar(ops.L1Loss(in.RecB.Out, rb), o.LambdaB))
+	if att != nil {
+		// The attention loss reuses the four passes and D_A(fake_B),
+		// D_B(fake_A); at order 0 it is a constant, logged but not trained.
+		add(&l.Att, att.Loss(in))
 	}
 	lossG := terms[0]
 	for _, t := range terms[1:] {
@@ -206,13 +179,12 @@ func (m *Model) Step(realA, realB *tensor.Tensor, lr float64) (Losses, error) {
 		restore()
 		return l, err
 	}
-	gParams := m.OptG.Params
-	gradsG := gradients(lossG, gParams)
+	gradsG := gradients(lossG, m.OptG.Params)
 	restore()
 
 	// 3. Discriminator step on real images and pooled, detached fakes.
-	fakeB := m.PoolB.Query(it.FakeB.Out.Value, m.Rand)
-	fakeA := m.PoolA.Query(it.FakeA.Out.Value, m.Rand)
+	fakeB := m.PoolB.Query(in.FakeB.Out.Value, m.Rand)
+	fakeA := m.PoolA.Query(in.FakeA.Out.Value, m.Rand)
 	lossDA := m.discriminatorLoss(m.DA, rb, autograd.Const(fakeB))
 	lossDB := m.discriminatorLoss(m.DB, ra, autograd.Const(fakeA))
 	l.DA, l.DB = lossDA.Item(), lossDB.Item()
@@ -236,11 +208,7 @@ func (m *Model) discriminatorLoss(d *Network, real, fake *Var) *Var {
 // gradients returns d loss / d p for each parameter (nil where the loss
 // does not depend on it).
 func gradients(loss *Var, params []layers.NamedParam) []*tensor.Tensor {
-	vs := make([]*Var, len(params))
-	for i, p := range params {
-		vs[i] = p.Var
-	}
-	gs := autograd.Grad([]*Var{loss}, vs, nil, false)
+	gs := autograd.Grad([]*Var{loss}, layers.VarsOf(params), nil, false)
 	out := make([]*tensor.Tensor, len(gs))
 	for i, g := range gs {
 		if g != nil {

@@ -1,6 +1,8 @@
 package cyclegan
 
 import (
+	"fmt"
+
 	"github.com/camcycle/camcycle/autograd"
 	"github.com/camcycle/camcycle/layers"
 )
@@ -20,9 +22,10 @@ func (n *Network) Params() []layers.NamedParam { return layers.Prefixed("model",
 func (n *Network) String() string { return n.Model.String() }
 
 // NewResnetGenerator returns ResnetGenerator(3, 3, ngf, norm=instance,
-// use_dropout=False, n_blocks): layer indices as in SPEC §1 — 0–9 the
-// stem and two downsamplings, 10…9+n_blocks the residual blocks, then two
-// upsamplings, the output convolution (index 13+n_blocks+3) and Tanh.
+// use_dropout=False, n_blocks) with the layer indices of docs/method.md §1:
+// 0–9 the stem and two downsamplings, FirstBlock (10) … 9+n_blocks the
+// residual blocks, then two upsamplings, the output convolution (index
+// 17+n_blocks: 26 for 9 blocks) and Tanh.
 func NewResnetGenerator(in layers.Init, ngf, nBlocks int) *Network {
 	s := []layers.Module{
 		&layers.ReflectionPad2d{P: 3},
@@ -36,6 +39,9 @@ func NewResnetGenerator(in layers.Init, ngf, nBlocks int) *Network {
 			layers.NewConv2d(in, ngf*mult, ngf*mult*2, 3, 2, 1),
 			layers.NewInstanceNorm2d(),
 			layers.ReLU{})
+	}
+	if len(s) != FirstBlock {
+		panic(fmt.Sprintf("NewResnetGenerator: the first residual block is layer %d, not FirstBlock %d", len(s), FirstBlock))
 	}
 	for range nBlocks {
 		s = append(s, layers.NewResnetBlock(in, ngf*4))
@@ -54,8 +60,9 @@ func NewResnetGenerator(in layers.Init, ngf, nBlocks int) *Network {
 	return &Network{Model: layers.NewSequential(s...)}
 }
 
-// FirstBlock is the Sequential index of a generator's first residual block;
-// block b (0-based) is at FirstBlock + b.
+// FirstBlock is the Sequential index of the ResnetGenerator's first residual
+// block; block b (0-based) is at FirstBlock + b. (Code that has a generator
+// finds its blocks with gradcam.ResidualBlocks.)
 const FirstBlock = 10
 
 // NewNLayerDiscriminator returns the PatchGAN NLayerDiscriminator(3, ndf,

@@ -41,9 +41,14 @@ type TrainOptions struct {
 	// InitFrom, when set, is a folder with PyTorch weights
 	// {G_A,G_B,D_A,D_B}.pth that replace the initial weights.
 	InitFrom string
+
+	// Synthetic, when set, makes Data.Dataroot the built-in synthetic data
+	// set: NewTrainer writes it there (data.WriteSynthetic) unless it is
+	// there already.
+	Synthetic *data.SynthOptions
 }
 
-// DefaultTrainOptions returns the reference defaults (SPEC §2).
+// DefaultTrainOptions returns the reference defaults (docs/method.md §2).
 func DefaultTrainOptions() TrainOptions {
 	return TrainOptions{
 		Model: DefaultOptions(), Data: data.DefaultOptions(),
@@ -109,13 +114,6 @@ func ReadLossLog(path string) ([]Record, error) {
 	return recs, nil
 }
 
-// EpochStarter is implemented by a GeneratorTerm that changes with the
-// epoch (the two-stage attention schedule); the trainer calls StartEpoch
-// before each epoch's first iteration.
-type EpochStarter interface {
-	StartEpoch(epoch int)
-}
-
 // ErrStop, returned by an OnIter hook, stops training after that iteration
 // as MaxIters does: the latest checkpoint is saved and Run returns nil.
 var ErrStop = errors.New("cyclegan: stop requested")
@@ -148,20 +146,28 @@ func (o TrainOptions) Dir() string { return filepath.Join(o.CheckpointsDir, o.Na
 // LastEpoch is the number of the last epoch, NEpochs + NEpochsDecay.
 func (o TrainOptions) LastEpoch() int { return o.NEpochs + o.NEpochsDecay }
 
-// NewTrainer opens the data and builds or restores the model. With
-// ContinueTrain it loads the networks, optimiser state, pools and position
-// saved by an earlier run; loss_log.jsonl is then cut back to the restored
-// iteration, so that lines logged after that checkpoint (by a run that
-// crashed or was stopped by a bad loss) are not repeated. Without it, the
-// run starts a new loss log.
-func NewTrainer(o TrainOptions, extra GeneratorTerm) (*Trainer, error) {
+// NewTrainer builds the model (its options, the attention loss's
+// included, are checked first, before anything is written), opens the data
+// and, with ContinueTrain, restores the networks, optimiser state, pools and
+// position saved by an earlier run; loss_log.jsonl is then cut back to the
+// restored iteration, so that lines logged after that checkpoint (by a run
+// that crashed or was stopped by a bad loss) are not repeated. Without it,
+// the run starts a new loss log.
+func NewTrainer(o TrainOptions) (*Trainer, error) {
+	m, err := New(o.Model, o.Seed)
+	if err != nil {
+		return nil, err
+	}
+	if o.Synthetic != nil {
+		if err := data.WriteSynthetic(o.Data.Dataroot, *o.Synthetic); err != nil {
+			return nil, err
+		}
+	}
 	d, err := data.Open(o.Data)
 	if err != nil {
 		return nil, err
 	}
-	t := &Trainer{Opts: o, Data: d, Epoch: o.EpochCount, save: checkpoint.Save}
-	t.Model = New(o.Model, o.Seed)
-	t.Model.Extra = extra
+	t := &Trainer{Opts: o, Model: m, Data: d, Epoch: o.EpochCount, save: checkpoint.Save}
 	switch {
 	case o.ContinueTrain:
 		if err := t.restore(o.LoadEpoch); err != nil {
@@ -245,9 +251,7 @@ func (t *Trainer) Run() error {
 	done := 0 // iterations of this call
 	for !t.Done() {
 		lr := t.Schedule().At(t.Epoch)
-		if s, ok := t.Model.Extra.(EpochStarter); ok {
-			s.StartEpoch(t.Epoch)
-		}
+		att := t.Model.Attention.At(t.Epoch)
 		pairs := t.Data.Epoch(t.Epoch)
 		for t.EpochIter < len(pairs) {
 			if o.MaxIters > 0 && done >= o.MaxIters {
@@ -257,7 +261,7 @@ func (t *Trainer) Run() error {
 			if err != nil {
 				return err
 			}
-			l, err := t.Model.Step(a.To(be), b.To(be), lr)
+			l, err := t.Model.Step(a.To(be), b.To(be), lr, att)
 			if err != nil {
 				return fmt.Errorf("epoch %d, iteration %d: %w (the last saved checkpoint in %s is intact)", t.Epoch, t.EpochIter+1, err, o.Dir())
 			}
@@ -266,7 +270,7 @@ func (t *Trainer) Run() error {
 			done++
 			r := Record{Iter: t.Iter, Epoch: t.Epoch, EpochIter: t.EpochIter, LR: lr,
 				GA: l.GA, GB: l.GB, CycleA: l.CycleA, CycleB: l.CycleB, IdtA: l.IdtA, IdtB: l.IdtB, DA: l.DA, DB: l.DB}
-			if t.Model.Extra != nil {
+			if att != nil {
 				att := l.Att
 				r.Att = &att
 			}

@@ -3,6 +3,7 @@ package cyclegan
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -11,9 +12,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/camcycle/camcycle/autograd"
 	"github.com/camcycle/camcycle/cyclegan/checkpoint"
 	"github.com/camcycle/camcycle/cyclegan/data"
+	"github.com/camcycle/camcycle/gradcam"
 	"github.com/camcycle/camcycle/tensor"
 )
 
@@ -55,9 +56,9 @@ func readFile(t *testing.T, path string) []byte {
 	return b
 }
 
-func train(t *testing.T, o TrainOptions, extra GeneratorTerm) *Trainer {
+func train(t *testing.T, o TrainOptions) *Trainer {
 	t.Helper()
-	tr, err := NewTrainer(o, extra)
+	tr, err := NewTrainer(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func train(t *testing.T, o TrainOptions, extra GeneratorTerm) *Trainer {
 func TestResumeReproducesRun(t *testing.T) {
 	root := tinyData(t)
 	full := tinyRun(root, filepath.Join(t.TempDir(), "full"))
-	train(t, full, nil)
+	train(t, full)
 	want := readFile(t, filepath.Join(full.Dir(), LossLog))
 	if n := bytes.Count(want, []byte("\n")); n != 8 {
 		t.Fatalf("the uninterrupted run logged %d iterations, want 8", n)
@@ -85,18 +86,18 @@ func TestResumeReproducesRun(t *testing.T) {
 
 	split := tinyRun(root, filepath.Join(t.TempDir(), "split"))
 	split.MaxIters = 3
-	tr := train(t, split, nil)
+	tr := train(t, split)
 	if tr.Epoch != 1 || tr.EpochIter != 3 || tr.Done() {
 		t.Fatalf("after 3 iterations: epoch %d, iteration %d", tr.Epoch, tr.EpochIter)
 	}
 	split.ContinueTrain = true
 	split.MaxIters = 3
-	tr = train(t, split, nil)
+	tr = train(t, split)
 	if tr.Iter != 6 || tr.Epoch != 2 || tr.EpochIter != 2 {
 		t.Fatalf("after continuing for 3 iterations: iteration %d, epoch %d, iteration %d of the epoch", tr.Iter, tr.Epoch, tr.EpochIter)
 	}
 	split.MaxIters = 0
-	tr = train(t, split, nil)
+	tr = train(t, split)
 	if !tr.Done() {
 		t.Fatal("the continued run did not finish")
 	}
@@ -112,12 +113,69 @@ func TestResumeReproducesRun(t *testing.T) {
 	}
 }
 
+// TestTwoStageSwitch: a two-stage run (the last block in epoch 1, both
+// blocks from epoch 2 on) logs exactly what a one-stage run on the last
+// block logs when it is stopped after epoch 1 and continued with both
+// blocks; and in epoch 2 it differs from the one-stage run left alone. So
+// the captured layers change at the given epoch, and continuing a run with
+// other layers makes the same switch.
+func TestTwoStageSwitch(t *testing.T) {
+	root := tinyData(t)
+	run := func(dir string) TrainOptions {
+		o := tinyRun(root, filepath.Join(t.TempDir(), dir))
+		o.Model.NBlocks = 2 // blocks 10 and 11
+		o.Model.Attention.Layers = gradcam.LastBlock()
+		return o
+	}
+	log := func(o TrainOptions) []byte { return readFile(t, filepath.Join(o.Dir(), LossLog)) }
+
+	two := run("two")
+	two.Model.Attention.Layers2, two.Model.Attention.Stage2Epoch = gradcam.AllBlocks(), 2
+	var used []string
+	tr, err := NewTrainer(two)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.OnIter = func(r Record) error {
+		used = append(used, fmt.Sprint(tr.Model.Attention.At(r.Epoch).Layers()))
+		return nil
+	}
+	if err := tr.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"[11]", "[11]", "[11]", "[11]", "[10 11]", "[10 11]", "[10 11]", "[10 11]"}; !slices.Equal(used, want) {
+		t.Errorf("layers in force per iteration: %v, want %v", used, want)
+	}
+
+	cont := run("continued")
+	cont.MaxIters = 4 // the end of epoch 1
+	train(t, cont)
+	cont.MaxIters, cont.ContinueTrain = 0, true
+	cont.Model.Attention.Layers = gradcam.AllBlocks()
+	train(t, cont)
+	if got, want := log(cont), log(two); !bytes.Equal(got, want) {
+		t.Errorf("the continued run's log differs from the two-stage run's:\ncontinued:\n%s\ntwo-stage:\n%s", got, want)
+	}
+
+	one := run("one")
+	train(t, one)
+	a, b := bytes.Split(log(one), []byte("\n")), bytes.Split(log(two), []byte("\n"))
+	if !bytes.Equal(bytes.Join(a[:4], nil), bytes.Join(b[:4], nil)) {
+		t.Error("epoch 1 of the two-stage run differs from the one-stage run's")
+	}
+	for i := 4; i < 8; i++ {
+		if bytes.Equal(a[i], b[i]) {
+			t.Errorf("iteration %d (epoch 2) of the two-stage run is the one-stage run's: no switch", i+1)
+		}
+	}
+}
+
 // TestCheckpointNames checks that the network files hold exactly PyTorch's
-// state-dict names (SPEC §1) and the state file the optimisers' moments.
+// state-dict names (docs/method.md §1) and the state file the optimisers' moments.
 func TestCheckpointNames(t *testing.T) {
 	o := tinyRun(tinyData(t), t.TempDir())
 	o.MaxIters = 1
-	tr := train(t, o, nil)
+	tr := train(t, o)
 	nb := o.Model.NBlocks
 	var gen []string
 	conv := func(i int) { gen = append(gen, "model."+itoa(i)+".weight", "model."+itoa(i)+".bias") }
@@ -202,7 +260,7 @@ func sameSnapshot(t *testing.T, tr *Trainer, label string, want [][]byte) {
 func TestFailedSaveKeepsCheckpoint(t *testing.T) {
 	o := tinyRun(tinyData(t), t.TempDir())
 	o.MaxIters = 2
-	tr := train(t, o, nil)
+	tr := train(t, o)
 	before := snapshot(t, tr, "latest")
 
 	writes := 0
@@ -224,40 +282,35 @@ func TestFailedSaveKeepsCheckpoint(t *testing.T) {
 	sameSnapshot(t, tr, "latest", before)
 
 	o.ContinueTrain, o.MaxIters = true, 0
-	tr = train(t, o, nil)
+	tr = train(t, o)
 	if tr.Iter != 8 {
 		t.Errorf("the continued run ended at iteration %d, want 8", tr.Iter)
 	}
 }
 
-// nanTerm is a generator-loss term that is 0 until iteration at, then NaN:
-// a stand-in for a loss that diverges.
-type nanTerm struct{ calls, at int }
-
-func (n *nanTerm) CaptureLayers() []int { return nil }
-
-func (n *nanTerm) Loss(it *Iteration) *Var {
-	n.calls++
-	v := 0.0
-	if n.calls >= n.at {
-		v = math.NaN()
-	}
-	return autograd.Const(tensor.Full(it.RealA.Value.DType(), v))
-}
-
-// TestNaNStopsTraining: a loss that becomes NaN in iteration 6 stops the run
-// with an error saying so; the checkpoint saved at the end of epoch 1
+// TestNaNStopsTraining: a run that diverges in iteration 6 (a weight of
+// G_A becomes NaN after iteration 5, so every loss of iteration 6 is NaN)
+// stops with an error saying so; the checkpoint saved at the end of epoch 1
 // (iteration 4) is intact, the log holds the good iterations, and
 // continuing restarts from iteration 4.
 func TestNaNStopsTraining(t *testing.T) {
 	o := tinyRun(tinyData(t), t.TempDir())
-	tr, err := NewTrainer(o, &nanTerm{at: 6})
+	tr, err := NewTrainer(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var atEpoch1 [][]byte
 	tr.OnEpoch = func(epoch int) error {
 		atEpoch1 = snapshot(t, tr, "latest")
+		return nil
+	}
+	tr.OnIter = func(r Record) error {
+		if r.Iter == 5 {
+			w := tr.Model.GA.Params()[0].Var
+			v := w.Value.Values()
+			v[0] = math.NaN()
+			w.Value = tensor.CPU.Cast(tensor.FromFloat64s(v, w.Shape()...), w.DType())
+		}
 		return nil
 	}
 	err = tr.Run()
@@ -277,7 +330,7 @@ func TestNaNStopsTraining(t *testing.T) {
 	}
 
 	o.ContinueTrain = true
-	tr, err = NewTrainer(o, nil)
+	tr, err = NewTrainer(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,15 +347,15 @@ func TestNaNStopsTraining(t *testing.T) {
 func TestMixedCheckpointRejected(t *testing.T) {
 	o := tinyRun(tinyData(t), t.TempDir())
 	o.MaxIters = 1
-	tr := train(t, o, nil)
+	tr := train(t, o)
 	old := readFile(t, tr.CheckpointFiles("latest")[1])
 	o.ContinueTrain = true
-	tr = train(t, o, nil)
+	tr = train(t, o)
 	path := tr.CheckpointFiles("latest")[1]
 	if err := os.WriteFile(path, old, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := NewTrainer(o, nil)
+	_, err := NewTrainer(o)
 	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "mixed") {
 		t.Errorf("continuing from a mixed checkpoint: %v", err)
 	}
@@ -313,10 +366,10 @@ func TestMixedCheckpointRejected(t *testing.T) {
 func TestContinueWrongShapes(t *testing.T) {
 	o := tinyRun(tinyData(t), t.TempDir())
 	o.MaxIters = 1
-	train(t, o, nil)
+	train(t, o)
 	o.ContinueTrain = true
 	o.Model.NGF = 8
-	_, err := NewTrainer(o, nil)
+	_, err := NewTrainer(o)
 	if err == nil || !strings.Contains(err.Error(), "latest_net_G_A.safetensors") || !strings.Contains(err.Error(), "model.1.weight") {
 		t.Errorf("continuing with another ngf: %v", err)
 	}

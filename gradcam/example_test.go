@@ -22,8 +22,8 @@ func ExampleMaps() {
 	autograd.SetRequiresGrad(layers.Vars(d), false) // D only scores
 
 	x := autograd.Const(tensor.RandUniform(tensor.NewRand(2), tensor.Float32, -1, 1, 1, 3, 32, 32))
-	out, acts := gradcam.Capture(g.Model, x, []int{10, 11})
-	s := gradcam.Score(d.Forward(out)) // mean of D(G(x))
+	out, acts := g.Model.Capture(x, []int{10, 11}) // one pass, two layers kept
+	s := gradcam.Score(d.Forward(out))             // mean of D(G(x))
 	maps := gradcam.Maps(s, acts, gradcam.Second)
 	for i, m := range maps {
 		lo, hi := math.Inf(1), math.Inf(-1)
@@ -38,35 +38,40 @@ func ExampleMaps() {
 	// layer 11: activations (1, 16, 8, 8) → map (1, 8, 8) in [0.00, 1.00], differentiable: true
 }
 
-// Layer lists as a command line gives them, for SPEC's 9-block generator.
-func ExampleParseLayers() {
+// Layer selections as a command line gives them (-att_layers), resolved
+// for the default 9-block generator.
+func ExampleLayers() {
 	g := cyclegan.NewResnetGenerator(layers.Init{Rand: tensor.NewRand(1)}, 1, 9).Model
-	for _, spec := range []string{"18", "10,14,15,18", "all", "28"} {
-		idx, err := gradcam.ParseLayers(spec, g)
-		fmt.Println(idx, err)
+	for _, spec := range []string{"18", "10,14,15,18", "all", "28", "18,x"} {
+		var l gradcam.Layers
+		if err := l.Set(spec); err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Println(l.Resolve(g))
 	}
 	// Output:
 	// [18] <nil>
 	// [10 14 15 18] <nil>
 	// [10 11 12 13 14 15 16 17 18] <nil>
-	// [] layers "28": 28 is outside the generator (indices 0…27)
+	// [] layers 28: layer 28 is outside the generator (indices 0…27)
+	// layers "18,x": "x" is not a layer index
 }
 
 // The thesis' GradCamFourLayers network with more weight on the last block
-// (its future work), and the options New fills in.
+// (its future work), and what New makes of the options.
 func ExampleNew() {
 	g := cyclegan.NewResnetGenerator(layers.Init{Rand: tensor.NewRand(1)}, 1, 9).Model
-	w, _ := gradcam.ParseWeights("1,1,1,3", 4)
-	att, err := gradcam.New(gradcam.Options{Layers: []int{18, 10, 14, 15}, Weights: []float64{3, 1, 1, 1}}, g)
+	o := gradcam.DefaultOptions()
+	o.Layers, o.Weights = gradcam.Indices(18, 10, 14, 15), gradcam.Weights{3, 1, 1, 1}
+	att, err := gradcam.New(o, g)
 	fmt.Println(att, err)
-	att, err = gradcam.New(gradcam.Options{Layers: []int{10, 14, 15, 18}, Weights: w, Order: gradcam.First}, g)
-	fmt.Println(att, err)
-	_, err = gradcam.New(gradcam.Options{Layers: []int{10, 14}, Weights: w}, g)
+	o.Layers, o.Order = gradcam.Indices(10, 14), gradcam.First
+	_, err = gradcam.New(o, g)
 	fmt.Println(err)
 	// Output:
 	// attention(layers [10 14 15 18], weights [0.167 0.167 0.167 0.5], λ_att 1, both, detach false, order 2) <nil>
-	// attention(layers [10 14 15 18], weights [0.167 0.167 0.167 0.5], λ_att 1, both, detach false, order 1) <nil>
-	// gradcam: 4 weights for 2 layers [10 14]
+	// layer weights 3,1,1,1: 4 weights for 2 layers [10 14]
 }
 
 // A picture of where a generator looks: the map of its last block for an
@@ -77,11 +82,7 @@ func ExampleHeatmaps() {
 	d := cyclegan.NewNLayerDiscriminator(in, 4, 2)
 	x := tensor.RandUniform(tensor.NewRand(2), tensor.Float32, -1, 1, 1, 3, 32, 32)
 
-	maps, err := gradcam.Heatmaps(g.Model, d, x, []int{11})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
+	maps := gradcam.Heatmaps(g.Model, d, x, []int{11})
 	photo := image.NewRGBA(image.Rect(0, 0, 32, 32)) // the image as a picture
 	pic := gradcam.Overlay(photo, maps[0], 0.5)
 	fmt.Println(maps[0].Shape(), "→", pic.Bounds().Size())

@@ -17,11 +17,8 @@ func TestLossGradientFiniteDifferences(t *testing.T) {
 	n := tinyNets(1, 2, 2, 2, 2) // ngf 2, 2 blocks, ndf 2, 2 layers
 	defer n.freezeD()()
 	realA, realB := images(2, 1, 16), images(3, 1, 16)
-	layerIdx, err := gradcam.ParseLayers("all", n.GA.Model)
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := gradcam.Options{Layers: layerIdx, Weights: []float64{1, 2}}
+	opts := options(gradcam.AllBlocks())
+	opts.Weights = gradcam.Weights{1, 2}
 	loss := func(order gradcam.Order) *gradcam.Var {
 		o := opts
 		o.Order = order

@@ -89,15 +89,15 @@ func loadGolden(t *testing.T) (*golden, nets, *tensor.Tensor, *tensor.Tensor) {
 }
 
 func (c goldenCase) options(t *testing.T) gradcam.Options {
-	order, err := gradcam.ParseOrder(strconv.Itoa(c.Order))
-	if err != nil {
+	var order gradcam.Order
+	if err := order.Set(strconv.Itoa(c.Order)); err != nil {
 		t.Fatal(err)
 	}
-	dir, err := gradcam.ParseDirection(c.Direction)
-	if err != nil {
+	var dir gradcam.Direction
+	if err := dir.Set(c.Direction); err != nil {
 		t.Fatal(err)
 	}
-	return gradcam.Options{Layers: c.Layers, Weights: c.Weights, Lambda: c.Lambda,
+	return gradcam.Options{Layers: gradcam.Indices(c.Layers...), Weights: c.Weights, Lambda: c.Lambda,
 		Direction: dir, Detach: c.Detach, Order: order}
 }
 

@@ -2,10 +2,8 @@ package gradcam
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/camcycle/camcycle/autograd"
-	"github.com/camcycle/camcycle/layers"
 	"github.com/camcycle/camcycle/ops"
 )
 
@@ -16,78 +14,14 @@ type Var = autograd.Var
 // (cam − min)/(max − min + Eps).
 const Eps = 1e-8
 
-// Order says how much of the GradCAM map's dependence on the parameters is
-// differentiated. The zero value is the full second order.
-type Order uint8
-
-const (
-	// Second (order 2) keeps the channel weights w = mean_HW(∂s/∂A) as
-	// differentiable functions: the loss's gradient includes the gradient
-	// of a gradient.
-	Second Order = iota
-	// First (order 1) treats w as constants; the map is still a function
-	// of the activations A.
-	First
-	// None (order 0) builds the maps from detached activations and constant
-	// weights, as the thesis' code did: the maps and any loss on them are
-	// constants.
-	None
-)
-
-// Number returns 2, 1 or 0.
-func (o Order) Number() int {
-	switch o {
-	case Second:
-		return 2
-	case First:
-		return 1
-	case None:
-		return 0
-	}
-	panic(fmt.Sprintf("gradcam: unknown order %d", uint8(o)))
-}
-
-func (o Order) String() string { return fmt.Sprintf("order %d", o.Number()) }
-
-// Capture runs generator g on x and returns its output and the outputs of
-// the layers at indices idx (in the order of idx, which may be any). The
-// generator runs once, whatever the number of layers.
-//
-//	x: (N, 3, H, W) → out: (N, 3, H, W), acts[i]: layer idx[i]'s output
-func Capture(g *layers.Sequential, x *Var, idx []int) (out *Var, acts []*Var) {
-	sorted := slices.Clone(idx)
-	slices.Sort(sorted)
-	for i, l := range sorted {
-		if l < 0 || l >= g.Len() {
-			panic(fmt.Sprintf("gradcam.Capture: layer %d outside the generator's %d layers", l, g.Len()))
-		}
-		if i > 0 && sorted[i-1] == l {
-			panic(fmt.Sprintf("gradcam.Capture: layer %d named twice", l))
-		}
-	}
-	kept := make(map[int]*Var, len(idx))
-	h, at := x, 0
-	for _, l := range sorted {
-		h = g.Range(h, at, l+1)
-		kept[l] = h
-		at = l + 1
-	}
-	out = g.Range(h, at, g.Len())
-	acts = make([]*Var, len(idx))
-	for i, l := range idx {
-		acts[i] = kept[l]
-	}
-	return out, acts
-}
-
 // Score returns s, the mean of all elements of a discriminator's
 // prediction (N, 1, h, w): the "class score" GradCAM explains.
 func Score(pred *Var) *Var { return ops.MeanAll(pred) }
 
 // Maps returns the normalised GradCAM map (N, H, W) of each activation
 // (N, C, H, W) for the scalar score s, which must have been computed from
-// them (s = Score(D(out)) with out and acts from one Capture). All maps come
-// from one autograd.Grad call:
+// them (s = Score(D(out)) with out and acts from one Sequential.Capture).
+// All maps come from one autograd.Grad call:
 //
 //	w_k   = (1/HW) Σ_ij ∂s/∂A_kij                       (per image)
 //	cam   = ReLU(Σ_k w_k A_k)

@@ -52,7 +52,7 @@ func TestMapsByHand(t *testing.T) {
 	defer n.freezeD()()
 	x := images(6, 2, 16)
 	idx := []int{10, 6} // any order; 10 is the block (8×4×4), 6 a ReLU (4×8×8)
-	out, acts := gradcam.Capture(n.GA.Model, autograd.Const(x), idx)
+	out, acts := n.GA.Model.Capture(autograd.Const(x), idx)
 	s := gradcam.Score(n.DA.Forward(out))
 	maps := gradcam.Maps(s, acts, gradcam.First)
 	gs := autograd.Grad([]*autograd.Var{s}, acts, nil, false)
@@ -89,7 +89,7 @@ func TestMapsOnePassEqualsSeparate(t *testing.T) {
 	defer n.freezeD()()
 	x := images(8, 2, 16)
 	idx := []int{6, 10, 11}
-	out, acts := gradcam.Capture(n.GB.Model, autograd.Const(x), idx)
+	out, acts := n.GB.Model.Capture(autograd.Const(x), idx)
 	s := gradcam.Score(n.DB.Forward(out))
 	together := gradcam.Maps(s, acts, gradcam.Second)
 	for i := range acts {
@@ -100,7 +100,7 @@ func TestMapsOnePassEqualsSeparate(t *testing.T) {
 	}
 	for b := range 2 {
 		xb := x.Reshape(2, -1).Values()[b*3*16*16 : (b+1)*3*16*16]
-		out1, acts1 := gradcam.Capture(n.GB.Model, autograd.Const(tensor.FromFloat64s(xb, 1, 3, 16, 16)), idx)
+		out1, acts1 := n.GB.Model.Capture(autograd.Const(tensor.FromFloat64s(xb, 1, 3, 16, 16)), idx)
 		single := gradcam.Maps(gradcam.Score(n.DB.Forward(out1)), acts1, gradcam.Second)
 		for i := range idx {
 			hw := single[i].Value.Numel()
@@ -119,7 +119,7 @@ func TestMapsOnePassEqualsSeparate(t *testing.T) {
 func TestMapsOrders(t *testing.T) {
 	n := tinyNets(9, 2, 1, 2, 1)
 	defer n.freezeD()()
-	out, acts := gradcam.Capture(n.GA.Model, autograd.Const(images(10, 1, 16)), []int{10})
+	out, acts := n.GA.Model.Capture(autograd.Const(images(10, 1, 16)), []int{10})
 	s := gradcam.Score(n.DA.Forward(out))
 	m2 := gradcam.Maps(s, acts, gradcam.Second)[0]
 	m1 := gradcam.Maps(s, acts, gradcam.First)[0]
@@ -149,66 +149,51 @@ func TestMapsOrders(t *testing.T) {
 	}
 }
 
-// TestCapture: the output is the generator's, the activations come in the
-// order asked for and are the layers' outputs.
-func TestCapture(t *testing.T) {
-	n := tinyNets(11, 2, 2, 2, 1)
-	x := autograd.Const(images(12, 1, 16))
-	out, acts := gradcam.Capture(n.GA.Model, x, []int{11, 3, 10})
-	if d := maxDiff(out.Value.Values(), n.GA.Forward(x).Value.Values()); d != 0 {
-		t.Errorf("Capture's output differs from Forward by %g", d)
-	}
-	for i, l := range []int{11, 3, 10} {
-		want := n.GA.Model.Range(x, 0, l+1)
-		if !acts[i].Shape().Equal(want.Shape()) || maxDiff(acts[i].Value.Values(), want.Value.Values()) != 0 {
-			t.Errorf("activation %d is not the output of layer %d", i, l)
-		}
-	}
-	for _, bad := range [][]int{{-1}, {n.GA.Model.Len()}, {10, 10}} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("Capture(%v) did not panic", bad)
-				}
-			}()
-			gradcam.Capture(n.GA.Model, x, bad)
-		}()
-	}
-}
-
-func TestNewOptions(t *testing.T) {
+// TestNew: New resolves and sorts the layers, normalises the weights, and
+// refuses, naming the value, what does not fit the generator.
+func TestNew(t *testing.T) {
 	n := tinyNets(13, 2, 3, 2, 1) // blocks 10, 11, 12; 22 layers
 	g := n.GA.Model
-	att, err := gradcam.New(gradcam.Options{}, g)
+	att, err := gradcam.New(options(gradcam.LastBlock()), g)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := att.Options()
-	if len(o.Layers) != 1 || o.Layers[0] != 12 || o.Weights[0] != 1 || o.Lambda != 1 ||
-		o.Order != gradcam.Second || o.Direction != gradcam.Both || o.Detach {
-		t.Errorf("defaults: %v, want the last block 12, weight 1, λ 1, order 2, both, no detach", att)
+	if got, want := att.String(), "attention(layers [12], weights [1], λ_att 1, both, detach false, order 2)"; got != want {
+		t.Errorf("defaults with the last block: %s, want %s", got, want)
 	}
-	att, err = gradcam.New(gradcam.Options{Layers: []int{12, 10, 6}, Weights: []float64{2, 1, 1}, Lambda: 0.1}, g)
+	o := options(gradcam.Indices(12, 10, 6))
+	o.Weights, o.Lambda, o.Order = gradcam.Weights{2, 1, 1}, 0.1, gradcam.First
+	att, err = gradcam.New(o, g)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if l, w := att.CaptureLayers(), att.Weights(); !equalInts(l, []int{6, 10, 12}) || maxDiff(w, []float64{0.25, 0.25, 0.5}) > 1e-15 {
+	if l, w := att.Layers(), att.Weights(); !equalInts(l, []int{6, 10, 12}) || maxDiff(w, []float64{0.25, 0.25, 0.5}) > 1e-15 {
 		t.Errorf("layers %v weights %v, want [6 10 12] [0.25 0.25 0.5] (sorted, normalised)", l, w)
+	}
+	if att.Order() != gradcam.First {
+		t.Errorf("order %v, want 1", att.Order())
+	}
+	with := func(l gradcam.Layers, f func(o *gradcam.Options)) gradcam.Options {
+		o := options(l)
+		f(&o)
+		return o
 	}
 	for _, c := range []struct {
 		o    gradcam.Options
 		want string
 	}{
-		{gradcam.Options{Layers: []int{22}}, "layer 22 is outside"},
-		{gradcam.Options{Layers: []int{-1}}, "layer -1 is outside"},
-		{gradcam.Options{Layers: []int{10, 10}}, "named twice"},
-		{gradcam.Options{Layers: []int{}}, "no layers"},
-		{gradcam.Options{Layers: []int{10, 11}, Weights: []float64{1}}, "1 weights for 2 layers"},
-		{gradcam.Options{Layers: []int{10}, Weights: []float64{-1}}, "weight -1"},
-		{gradcam.Options{Layers: []int{10, 11}, Weights: []float64{0, 0}}, "all zero"},
-		{gradcam.Options{Lambda: -1}, "lambda_att -1"},
-		{gradcam.Options{Order: 7}, "unknown order"},
-		{gradcam.Options{Direction: 7}, "unknown direction"},
+		{options(gradcam.Indices(22)), "layer 22 is outside the generator (indices 0…21)"},
+		{options(gradcam.Indices(-1)), "-1 is not a layer index"},
+		{options(gradcam.Indices(10, 10)), "10 is named twice"},
+		{options(gradcam.Layers{}), "no layers"},
+		{with(gradcam.Indices(10, 11), func(o *gradcam.Options) { o.Weights = gradcam.Weights{1} }), "1 weights for 2 layers"},
+		{with(gradcam.AllBlocks(), func(o *gradcam.Options) { o.Weights = gradcam.Weights{1, 2} }), "2 weights for 3 layers [10 11 12]"},
+		{with(gradcam.Indices(10), func(o *gradcam.Options) { o.Weights = gradcam.Weights{-1} }), "-1 is not a non-negative number"},
+		{with(gradcam.Indices(10, 11), func(o *gradcam.Options) { o.Weights = gradcam.Weights{0, 0} }), "all zero"},
+		{with(gradcam.LastBlock(), func(o *gradcam.Options) { o.Lambda = 0 }), "λ_att 0 must be a positive number"},
+		{with(gradcam.LastBlock(), func(o *gradcam.Options) { o.Lambda = -1 }), "λ_att -1"},
+		{with(gradcam.LastBlock(), func(o *gradcam.Options) { o.Order = 7 }), "unknown order"},
+		{with(gradcam.LastBlock(), func(o *gradcam.Options) { o.Direction = 7 }), "unknown direction"},
 	} {
 		_, err := gradcam.New(c.o, g)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -233,7 +218,7 @@ func equalInts(a, b []int) bool {
 // train) and activations that do not fit the layers are programmer errors.
 func TestLossChecksInputs(t *testing.T) {
 	n := tinyNets(14, 2, 1, 2, 1)
-	att, err := gradcam.New(gradcam.Options{}, n.GA.Model)
+	att, err := gradcam.New(options(gradcam.LastBlock()), n.GA.Model)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,10 +265,12 @@ func TestDirectionAndDetach(t *testing.T) {
 		}
 		return tm, grads(tm.Total, n.genParams())
 	}
-	both, gBoth := run(gradcam.Options{Lambda: 2})
-	a2b, _ := run(gradcam.Options{Lambda: 2, Direction: gradcam.AToB})
-	det, gDet := run(gradcam.Options{Lambda: 2, Detach: true})
-	zero, _ := run(gradcam.Options{Lambda: 2, Order: gradcam.None})
+	o := options(gradcam.LastBlock())
+	o.Lambda = 2
+	both, gBoth := run(o)
+	a2b, _ := run(gradcam.Options{Layers: o.Layers, Lambda: 2, Direction: gradcam.AToB})
+	det, gDet := run(gradcam.Options{Layers: o.Layers, Lambda: 2, Detach: true})
+	zero, _ := run(gradcam.Options{Layers: o.Layers, Lambda: 2, Order: gradcam.None})
 	if a2b.B2A != nil || a2b.Total.Item() != both.A2B.Item() {
 		t.Errorf("A2B: total %g, B2A %v; want the first term %g alone", a2b.Total.Item(), a2b.B2A, both.A2B.Item())
 	}

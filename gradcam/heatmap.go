@@ -15,33 +15,23 @@ import (
 
 // Heatmaps returns the GradCAM map of each layer idx[i] of generator g for
 // images x (N, 3, H, W), scored by discriminator d: constants (N, h, w) with
-// values in [0, 1], at each layer's resolution. g and d are not modified
-// (their parameters are frozen while it runs). It returns an error naming
-// the layer when an index is outside g or repeated.
-func Heatmaps(g *layers.Sequential, d layers.Module, x *tensor.Tensor, idx []int) ([]*tensor.Tensor, error) {
-	for i, l := range idx {
-		if l < 0 || l >= g.Len() {
-			return nil, fmt.Errorf("gradcam: layer %d is outside the generator (indices 0…%d)", l, g.Len()-1)
-		}
-		for _, m := range idx[:i] {
-			if m == l {
-				return nil, fmt.Errorf("gradcam: layer %d is named twice", l)
-			}
-		}
-	}
+// values in [0, 1], at each layer's resolution. The indices are those of a
+// Layers.Resolve on g. g and d are not modified (their parameters are
+// frozen while it runs).
+func Heatmaps(g *layers.Sequential, d layers.Module, x *tensor.Tensor, idx []int) []*tensor.Tensor {
 	if len(idx) == 0 {
-		return nil, nil
+		return nil
 	}
 	restore := autograd.SetRequiresGrad(append(layers.Vars(g), layers.Vars(d)...), false)
 	defer restore()
 	// With the networks frozen, the graph GradCAM needs starts at the image.
-	out, acts := Capture(g, autograd.Param(x), idx)
+	out, acts := g.Capture(autograd.Param(x), idx)
 	maps := Maps(Score(d.Forward(out)), acts, None)
 	res := make([]*tensor.Tensor, len(maps))
 	for i, m := range maps {
 		res[i] = m.Value
 	}
-	return res, nil
+	return res
 }
 
 // Jet maps v in [0, 1] to the jet colour map (dark blue, blue, cyan,

@@ -59,19 +59,24 @@ func (n nets) genParams() []layers.NamedParam {
 // inputs runs the four generator passes of a training iteration, keeping
 // the layers att asks for, and the two GAN predictions when withPred.
 func (n nets) inputs(att *gradcam.Attention, realA, realB *tensor.Tensor, withPred bool) gradcam.Inputs {
-	idx := att.CaptureLayers()
+	idx := att.Layers()
 	in := gradcam.Inputs{DA: n.DA, DB: n.DB}
-	var out *autograd.Var
-	out, in.FakeB.Acts = gradcam.Capture(n.GA.Model, autograd.Const(realA), idx)
-	in.FakeB.Out = out
-	in.RecA.Out, in.RecA.Acts = gradcam.Capture(n.GB.Model, in.FakeB.Out, idx)
-	in.FakeA.Out, in.FakeA.Acts = gradcam.Capture(n.GB.Model, autograd.Const(realB), idx)
-	in.RecB.Out, in.RecB.Acts = gradcam.Capture(n.GA.Model, in.FakeA.Out, idx)
+	in.FakeB.Out, in.FakeB.Acts = n.GA.Model.Capture(autograd.Const(realA), idx)
+	in.RecA.Out, in.RecA.Acts = n.GB.Model.Capture(in.FakeB.Out, idx)
+	in.FakeA.Out, in.FakeA.Acts = n.GB.Model.Capture(autograd.Const(realB), idx)
+	in.RecB.Out, in.RecB.Acts = n.GA.Model.Capture(in.FakeA.Out, idx)
 	if withPred {
 		in.PredFakeB = n.DA.Forward(in.FakeB.Out)
 		in.PredFakeA = n.DB.Forward(in.FakeA.Out)
 	}
 	return in
+}
+
+// options returns gradcam's default options with the given layers.
+func options(l gradcam.Layers) gradcam.Options {
+	o := gradcam.DefaultOptions()
+	o.Layers = l
+	return o
 }
 
 // images returns n random images (n, 3, size, size) in [-1, 1].

@@ -1,66 +1,15 @@
 package gradcam
 
 import (
-	"errors"
 	"fmt"
-	"math"
 	"slices"
-	"sort"
 
 	"github.com/camcycle/camcycle/layers"
 	"github.com/camcycle/camcycle/ops"
 )
 
-// Direction says which terms of the attention loss are used.
-type Direction uint8
-
-const (
-	// Both directions (the default): MSE(cam_GA(real_A), cam_GB(fake_B)) +
-	// MSE(cam_GB(real_B), cam_GA(fake_A)).
-	Both Direction = iota
-	// AToB keeps only the first term, A → B → A (the thesis' GradCamA2B).
-	AToB
-)
-
-func (d Direction) String() string {
-	switch d {
-	case Both:
-		return "both"
-	case AToB:
-		return "A2B"
-	}
-	return fmt.Sprintf("Direction(%d)", uint8(d))
-}
-
-// Options configure the attention-consistency loss. The zero value is the
-// thesis' GradCam network except for the layer, which must be given (or
-// left nil for the last residual block).
-type Options struct {
-	// Layers are generator layer indices (SPEC §1): 18 is the last residual
-	// block of a 9-block generator. Nil means the last residual block.
-	// ParseLayers reads "18", "10,14,15,18" or "all".
-	Layers []int
-	// Weights are the relative weights of Layers, one each, non-negative.
-	// They are divided by their sum, so that Σ ω_ℓ = 1 and Lambda alone sets
-	// the loss' scale; nil means uniform (ω_ℓ = 1/|S|). This is also what
-	// the thesis computed: it stacked the maps of its layers and took one
-	// MSE, the mean of the per-layer MSEs.
-	Weights []float64
-	// Lambda is λ_att; 0 means the default 1. (To train without the loss,
-	// leave the attention term out.)
-	Lambda float64
-	// Direction: Both (default) or AToB.
-	Direction Direction
-	// Detach makes the translation-side maps cam_GA(real_A) and
-	// cam_GB(real_B) constants: only the reconstruction side is trained to
-	// match them (the thesis' GradCamWithDetach).
-	Detach bool
-	// Order: Second (default), First or None (see Order).
-	Order Order
-}
-
-// Attention is the attention-consistency loss of SPEC §3 with validated
-// options. Its methods do not modify it.
+// Attention is the attention-consistency loss (docs/method.md §3) with
+// options checked against a generator. Its methods do not modify it.
 type Attention struct {
 	layers    []int     // ascending
 	weights   []float64 // ω_ℓ for layers[ℓ], summing to 1
@@ -71,69 +20,49 @@ type Attention struct {
 }
 
 // New checks o against generator g (either generator: both have the same
-// layers) and fills in the defaults. It returns an error naming the bad
-// value when a layer is outside g, named twice, or the weights do not fit.
+// layers) and returns the loss. It returns an error naming the bad value
+// when the layers select nothing or lie outside g, the weights do not fit
+// the layers, or λ_att is not positive.
 func New(o Options, g *layers.Sequential) (*Attention, error) {
-	a := &Attention{lambda: o.Lambda, direction: o.Direction, detach: o.Detach, order: o.Order}
-	if a.lambda == 0 {
-		a.lambda = 1
+	if err := checkLambda(o.Lambda); err != nil {
+		return nil, err
 	}
-	if a.lambda < 0 || math.IsNaN(a.lambda) || math.IsInf(a.lambda, 0) {
-		return nil, fmt.Errorf("gradcam: lambda_att %v must be a positive number", o.Lambda)
+	if o.Direction > AToB {
+		return nil, fmt.Errorf("unknown direction %d", uint8(o.Direction))
 	}
-	if a.direction > AToB {
-		return nil, fmt.Errorf("gradcam: unknown direction %d", uint8(a.direction))
+	if o.Order > None {
+		return nil, fmt.Errorf("unknown order %d", uint8(o.Order))
 	}
-	if a.order > None {
-		return nil, fmt.Errorf("gradcam: unknown order %d", uint8(a.order))
-	}
-	idx := o.Layers
-	if idx == nil {
-		blocks := ResidualBlocks(g)
-		if len(blocks) == 0 {
-			return nil, errors.New("gradcam: no layers given and the generator has no residual block")
-		}
-		idx = blocks[len(blocks)-1:]
-	}
-	if len(idx) == 0 {
-		return nil, errors.New("gradcam: no layers given")
-	}
-	for i, l := range idx {
-		if l < 0 || l >= g.Len() {
-			return nil, fmt.Errorf("gradcam: layer %d is outside the generator (indices 0…%d)", l, g.Len()-1)
-		}
-		if slices.Contains(idx[:i], l) {
-			return nil, fmt.Errorf("gradcam: layer %d is named twice", l)
-		}
+	idx, err := o.Layers.Resolve(g)
+	if err != nil {
+		return nil, err
 	}
 	w := o.Weights
 	if w == nil {
-		w = make([]float64, len(idx))
+		w = make(Weights, len(idx))
 		for i := range w {
 			w[i] = 1
 		}
 	}
 	if len(w) != len(idx) {
-		return nil, fmt.Errorf("gradcam: %d weights for %d layers %v", len(w), len(idx), idx)
+		return nil, fmt.Errorf("layer weights %v: %d weights for %d layers %v", w, len(w), len(idx), idx)
+	}
+	if err := w.check(); err != nil {
+		return nil, fmt.Errorf("layer weights %v: %w", w, err)
 	}
 	sum := 0.0
-	for i, v := range w {
-		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("gradcam: weight %v of layer %d must be a non-negative number", v, idx[i])
-		}
+	for _, v := range w {
 		sum += v
-	}
-	if sum == 0 {
-		return nil, fmt.Errorf("gradcam: the layer weights %v are all zero", w)
 	}
 	// Keep the layers ascending (the order in which a forward pass meets
 	// them), their weights alongside.
-	order := make([]int, len(idx))
-	for i := range order {
-		order[i] = i
+	perm := make([]int, len(idx))
+	for i := range perm {
+		perm[i] = i
 	}
-	sort.Slice(order, func(i, j int) bool { return idx[order[i]] < idx[order[j]] })
-	for _, i := range order {
+	slices.SortFunc(perm, func(i, j int) int { return idx[i] - idx[j] })
+	a := &Attention{lambda: o.Lambda, direction: o.Direction, detach: o.Detach, order: o.Order}
+	for _, i := range perm {
 		a.layers = append(a.layers, idx[i])
 		a.weights = append(a.weights, w[i]/sum)
 	}
@@ -144,27 +73,20 @@ func New(o Options, g *layers.Sequential) (*Attention, error) {
 // in every Pass.
 func (a *Attention) Layers() []int { return slices.Clone(a.layers) }
 
-// CaptureLayers is Layers, under the name the training iteration asks for.
-func (a *Attention) CaptureLayers() []int { return a.Layers() }
-
 // Weights returns ω_ℓ for each of Layers (they sum to 1).
 func (a *Attention) Weights() []float64 { return slices.Clone(a.weights) }
 
-// Options returns the options in force, defaults filled in and weights
-// normalised, with layers ascending.
-func (a *Attention) Options() Options {
-	return Options{Layers: a.Layers(), Weights: a.Weights(), Lambda: a.lambda,
-		Direction: a.direction, Detach: a.detach, Order: a.order}
-}
+// Order returns the order of the loss.
+func (a *Attention) Order() Order { return a.order }
 
 func (a *Attention) String() string {
-	return fmt.Sprintf("attention(layers %v, weights %.3g, λ_att %g, %s, detach %t, %s)",
+	return fmt.Sprintf("attention(layers %v, weights %.3g, λ_att %g, %s, detach %t, order %v)",
 		a.layers, a.weights, a.lambda, a.direction, a.detach, a.order)
 }
 
 // Pass is one generator forward pass of the training iteration: its output
-// and the outputs of the layers of Attention.Layers, in that order (Capture
-// with those layers gives both).
+// and the outputs of the layers of Attention.Layers, in that order
+// (Sequential.Capture with those layers gives both).
 type Pass struct {
 	Out  *Var
 	Acts []*Var
@@ -198,7 +120,7 @@ type Terms struct {
 	B2A *Var
 }
 
-// Loss returns L_att (SPEC §3) for the iteration's passes.
+// Loss returns L_att for the iteration's passes.
 func (a *Attention) Loss(in Inputs) *Var { return a.Terms(in).Total }
 
 // Terms returns L_att and its two directions. It runs D_B(rec_A) and

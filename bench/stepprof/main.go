@@ -19,7 +19,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/camcycle/camcycle/attention"
 	"github.com/camcycle/camcycle/cyclegan"
 	"github.com/camcycle/camcycle/tensor"
 )
@@ -30,23 +29,19 @@ func main() {
 	warm := flag.Int("warmup", 1, "untimed iterations first")
 	ngf := flag.Int("ngf", 64, "generator width")
 	blocks := flag.Int("n_blocks", 9, "residual blocks")
-	layers := flag.String("att_layers", "", "attention layers (18, 10,14,15,18, all); empty: standard")
-	order := flag.String("att_order", "2", "attention order")
+	o := cyclegan.DefaultOptions()
+	flag.Var(&o.Attention.Layers, "att_layers", "attention layers (18, 10,14,15,18, all); empty: standard")
+	flag.Var(&o.Attention.Order, "att_order", "attention order (2, 1, 0)")
 	cpuprof := flag.String("cpuprofile", "", "write a CPU profile of the timed iterations here")
 	memprof := flag.String("memprofile", "", "write an allocation profile here at the end")
 	flag.Parse()
 
-	o := cyclegan.DefaultOptions()
 	o.NGF, o.NBlocks = *ngf, *blocks
-	m := cyclegan.New(o, 1)
-	if *layers != "" {
-		ao := attention.Settings{Layers: *layers, Order: *order}
-		term, err := ao.Build(m.GA.Model)
-		if err != nil {
-			log.Fatal(err)
-		}
-		m.Extra = term
+	m, err := cyclegan.New(o, 1)
+	if err != nil {
+		log.Fatal(err)
 	}
+	att := m.Attention.At(1)
 	rng := tensor.NewRand(2)
 	a := tensor.RandUniform(rng, tensor.Float32, -1, 1, 1, 3, *crop, *crop)
 	b := tensor.RandUniform(rng, tensor.Float32, -1, 1, 1, 3, *crop, *crop)
@@ -62,7 +57,7 @@ func main() {
 		runtime.ReadMemStats(&ms0)
 		syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 		t0 := time.Now()
-		if _, err := m.Step(a, b, 2e-4); err != nil {
+		if _, err := m.Step(a, b, 2e-4, att); err != nil {
 			log.Fatal(err)
 		}
 		d := time.Since(t0)

@@ -40,24 +40,20 @@ func layerName(m layers.Module) string {
 // scored by D_A on the A images, G_B scored by D_B on the B images (the
 // thesis' figure 2.4 draws every layer), and an index.html grid.
 func attentionMaps(fs *flag.FlagSet, o *options, stdout io.Writer) error {
-	spec, err := testInputs(fs, o)
+	draw, err := testInputs(fs, o)
 	if err != nil {
 		return err
 	}
-	if spec == "" {
-		spec = "last"
+	if draw.IsZero() {
+		draw = gradcam.LastBlock()
 	}
 	m, err := loadModel(o, "G_A", "G_B", "D_A", "D_B")
 	if err != nil {
 		return err
 	}
-	var idx []int
-	if spec == "every" {
-		for i := range m.GA.Model.Len() {
-			idx = append(idx, i)
-		}
-	} else if idx, err = gradcam.ParseLayers(spec, m.GA.Model); err != nil {
-		return fmt.Errorf("-att_layers: %w", err)
+	idx, err := draw.Resolve(m.GA.Model)
+	if err != nil {
+		return fmt.Errorf("GradCAM maps to draw: %w", err)
 	}
 	d, err := openTestData(o)
 	if err != nil {
@@ -66,7 +62,7 @@ func attentionMaps(fs *flag.FlagSet, o *options, stdout io.Writer) error {
 	dir := filepath.Join(o.resultsDir, o.name, fmt.Sprintf("attention_%s_%s", o.phase, o.epoch))
 	page := report.Page{Title: fmt.Sprintf("GradCAM maps: %s, %s phase, epoch %s", o.name, o.phase, o.epoch),
 		Notes: []string{"Each map: GradCAM of a generator layer, the score being the mean of the discriminator's output on the " +
-			"generator's translation (SPEC §3); normalised to [0, 1], upsampled bilinearly to the image and coloured with the jet " +
+			"generator's translation (docs/method.md §3); normalised to [0, 1], upsampled bilinearly to the image and coloured with the jet " +
 			"colour map (blue low, red high) over it.",
 			fmt.Sprintf("Data %s, images resized to %d×%d.", o.dataroot, o.cropSize, o.cropSize)}}
 	be := m.Opts.Backend
@@ -89,10 +85,7 @@ func attentionMaps(fs *flag.FlagSet, o *options, stdout io.Writer) error {
 				return err
 			}
 			x = x.To(be)
-			overlays, err := camOverlays(side.g, side.d, x, idx)
-			if err != nil {
-				return err
-			}
+			overlays := camOverlays(side.g, side.d, x, idx)
 			row := report.Row{Label: filepath.Base(p)}
 			pics := []report.Picture{
 				{Name: "input", Caption: "input", Image: data.TensorToImage(x)},

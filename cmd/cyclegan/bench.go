@@ -65,7 +65,7 @@ func bench(fs *flag.FlagSet, o *options) (benchResult, error) {
 		return r, fmt.Errorf("-crop_size %d: must be a multiple of 4, at least 16", o.cropSize)
 	}
 	if o.preset != "" {
-		if err := applyPreset(fs, o.preset, o.nBlocks, 200, explicit(fs)); err != nil {
+		if err := applyPreset(&o.att, o.preset, o.nBlocks, 200, explicit(fs)); err != nil {
 			return r, err
 		}
 	}
@@ -73,15 +73,14 @@ func bench(fs *flag.FlagSet, o *options) (benchResult, error) {
 	if err != nil {
 		return r, err
 	}
-	m := cyclegan.New(mo, o.seed)
-	term, err := o.att.Build(m.GA.Model)
+	m, err := cyclegan.New(mo, o.seed)
 	if err != nil {
 		return r, err
 	}
-	if term != nil {
-		m.Extra = term
-		r.AttLayers = term.Current().Layers()
-		r.AttOrder = term.Current().Options().Order.Number()
+	att := m.Attention.At(1)
+	if att != nil {
+		r.AttLayers = att.Layers()
+		r.AttOrder = att.Order().Number()
 	}
 	rng := tensor.NewRand(o.seed + 1)
 	img := func() *tensor.Tensor {
@@ -90,7 +89,7 @@ func bench(fs *flag.FlagSet, o *options) (benchResult, error) {
 	a, b := img(), img()
 	step := func() (float64, error) {
 		t0 := time.Now()
-		_, err := m.Step(a, b, mo.Adam.LR)
+		_, err := m.Step(a, b, mo.Adam.LR, att)
 		return float64(time.Since(t0).Microseconds()) / 1000, err
 	}
 	if r.WarmupMs, err = step(); err != nil {

@@ -3,17 +3,20 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/gif"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/camcycle/camcycle/attention"
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/camcycle/camcycle/cyclegan"
 	"github.com/camcycle/camcycle/cyclegan/checkpoint"
 	"github.com/camcycle/camcycle/cyclegan/data"
@@ -153,21 +156,21 @@ func TestResumeCLI(t *testing.T) {
 // an attention loss log it, the standard one does not.
 func TestEveryPresetTrains(t *testing.T) {
 	w := newWorld(t)
-	for _, p := range attention.Presets() {
+	for _, p := range cyclegan.Presets() {
 		mustCLI(t, w.tiny(p.Name, "-preset", p.Name, "-max_iters", "2", "-n_blocks", "2")...)
 		recs := readLog(t, filepath.Join(w.dir(p.Name), cyclegan.LossLog))
 		if len(recs) != 2 {
 			t.Errorf("preset %s: %d iterations logged, want 2", p.Name, len(recs))
 			continue
 		}
-		if hasAtt := recs[1].Att != nil; hasAtt != p.Set(2, 2).Enabled() {
+		if hasAtt := recs[1].Att != nil; hasAtt != p.Options(2, 2).Enabled() {
 			t.Errorf("preset %s: att logged %v", p.Name, hasAtt)
 		}
 		opts, err := readSavedOptions(w.dir(p.Name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for k, v := range presetFlags(p.Set(2, 2)) {
+		for k, v := range attFlagValues(p.Options(2, 2)) {
 			if opts[k] != v {
 				t.Errorf("preset %s: saved -%s %q, want %q", p.Name, k, opts[k], v)
 			}
@@ -185,6 +188,64 @@ func TestPresetFlagsOverride(t *testing.T) {
 	}
 	if opts["lambda_att"] != "0.5" || opts["att_layers"] != "last" {
 		t.Errorf("saved options %v: want lambda_att 0.5 (given) and att_layers last (the preset's)", opts)
+	}
+}
+
+// TestSavedOptionsAreWhatRan: for presets and explicit attention flags,
+// the options a run saves in train_opt.json, read back as a continued run
+// reads them, are the options the command line gave, field for field, and
+// build the attention loss the run printed it trained with.
+func TestSavedOptionsAreWhatRan(t *testing.T) {
+	w := newWorld(t)
+	for i, args := range [][]string{
+		{"-preset", "gradcam"},
+		{"-preset", "gradcam_coeff", "-lambda_att", "0.5"},
+		{"-preset", "gradcam_four", "-n_blocks", "2"},
+		{"-preset", "gradcam_weighted", "-n_blocks", "3", "-att_order", "0"},
+		{"-preset", "two_stage", "-n_blocks", "2"},
+		{"-att_layers", "11, 10", "-att_weights", "1,3", "-lambda_att", "0.25", "-att_order", "1", "-att_direction", "a2b",
+			"-att_detach", "-n_blocks", "2"},
+	} {
+		name := fmt.Sprintf("run%d", i)
+		args := w.tiny(name, append(args, "-max_iters", "1")...)
+		out := mustCLI(t, args...)
+		_, ran, ok := strings.Cut(out, "attention loss: ")
+		if !ok {
+			t.Fatalf("%v: no attention line in\n%s", args, out)
+		}
+		ran, _, _ = strings.Cut(ran, "\n")
+
+		given := defaultOptions()
+		fs := newFlags("train", trainGroups, &given, io.Discard)
+		if err := fs.Parse(args[1:]); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := resolve(fs, &given); err != nil {
+			t.Fatal(err)
+		}
+		saved, err := readSavedOptions(w.dir(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		read := defaultOptions()
+		fs = newFlags("train", trainGroups, &read, io.Discard)
+		if _, err := applySaved(fs, saved, nil, optFile, nil); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(given.att, read.att); d != "" {
+			t.Errorf("%v: the saved attention options differ from those given (-given +saved):\n%s", args, d)
+		}
+		mo, err := read.modelOptions()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := cyclegan.New(mo, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Attention.String(); got != ran {
+			t.Errorf("%v: the saved options build\n%s\nbut the run trained with\n%s", args, got, ran)
+		}
 	}
 }
 
@@ -370,8 +431,12 @@ func TestBadInput(t *testing.T) {
 		{"cuda without the tag", w.tiny("cuda", "-device", "cuda"), 1, []string{"-device cuda", "without CUDA support"}, "cuda"},
 		{"unknown device", w.tiny("tpu", "-device", "tpu"), 1, []string{`-device "tpu"`}, "tpu"},
 		{"unknown preset", w.tiny("p", "-preset", "zebra"), 1, []string{`"zebra"`, "gradcam_four"}, "p"},
-		{"layer outside", w.tiny("l", "-att_layers", "40"), 1, []string{"-att_layers", "40"}, "l"},
-		{"bad order", w.tiny("o", "-att_layers", "last", "-att_order", "3"), 1, []string{"-att_order"}, "o"},
+		{"layer outside", w.tiny("l", "-att_layers", "40"), 1, []string{"attention loss: layers 40: layer 40 is outside the generator (indices 0…19)"}, "l"},
+		{"bad layer", w.tiny("l", "-att_layers", "10,x"), 2, []string{"-att_layers", `"x" is not a layer index`}, "l"},
+		{"bad order", w.tiny("o", "-att_layers", "last", "-att_order", "3"), 2, []string{"-att_order"}, "o"},
+		{"lambda 0", w.tiny("z", "-att_layers", "last", "-lambda_att", "0"), 1, []string{"λ_att 0 must be a positive number", "order 0"}, "z"},
+		{"stage 2 outside", w.tiny("s", "-att_layers", "last", "-att_layers2", "33", "-att_stage2_epoch", "2"), 1,
+			[]string{"attention stage 2: layers 33"}, "s"},
 		{"missing dataroot", w.tiny("m", "-dataroot", filepath.Join(w.dataroot, "nope")), 1, []string{filepath.Join(w.dataroot, "nope", "trainA"), "does not exist"}, "m"},
 		{"empty folder", w.tiny("e", "-dataroot", empty), 1, []string{filepath.Join(empty, "trainA"), "no images"}, "e"},
 		{"truncated image", w.tiny("t", "-dataroot", corrupt), 1, []string{"a_truncated.png"}, "t"},

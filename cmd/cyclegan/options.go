@@ -10,14 +10,13 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
-	"github.com/camcycle/camcycle/attention"
 	"github.com/camcycle/camcycle/cuda"
 	"github.com/camcycle/camcycle/cyclegan"
 	"github.com/camcycle/camcycle/cyclegan/checkpoint"
 	"github.com/camcycle/camcycle/cyclegan/data"
+	"github.com/camcycle/camcycle/gradcam"
 	"github.com/camcycle/camcycle/tensor"
 )
 
@@ -50,14 +49,18 @@ type options struct {
 	initFrom                                         string
 	quiet                                            bool
 
-	// The attention loss (SPEC §3–4).
-	att    attention.Settings
+	// The attention loss (docs/method.md §3–4): each -att_* flag of train
+	// and bench is bound to its field of att (see attFlags); -preset sets
+	// the fields whose flags are not given.
+	att    cyclegan.AttentionOptions
 	preset string
 
-	// Test, attention pictures and bench.
-	numTest   int
-	modelPath string
-	iters     int
+	// Test, attention pictures and bench. drawLayers are the layers whose
+	// GradCAM maps test and attention draw (their -att_layers).
+	numTest    int
+	modelPath  string
+	drawLayers gradcam.Layers
+	iters      int
 }
 
 // flag groups.
@@ -148,20 +151,14 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 		fs.BoolVar(&o.quiet, "quiet", false, "no progress bar")
 	}
 	if groups&gAtt != 0 {
-		a := &o.att
-		fs.StringVar(&a.Layers, "att_layers", "", "attention loss on these generator layers: 18, 10,14,15,18, all (every residual block), last; empty: standard CycleGAN")
-		fs.StringVar(&a.Weights, "att_weights", "", "relative weight of each of -att_layers (default uniform)")
-		fs.Float64Var(&a.Lambda, "lambda_att", 1, "weight of the attention-consistency loss")
-		fs.StringVar(&a.Direction, "att_direction", "both", "both, or A2B: only the A -> B -> A term")
-		fs.BoolVar(&a.Detach, "att_detach", false, "detach the translation-side maps cam_GA(real_A), cam_GB(real_B)")
-		fs.StringVar(&a.Order, "att_order", "2", "2: full second order; 1: GradCAM weights as constants; 0: logged only, as the thesis' code")
-		fs.StringVar(&a.Stage2Layers, "att_layers2", "", "two-stage schedule: the layers used from -att_stage2_epoch on")
-		fs.StringVar(&a.Stage2Weights, "att_weights2", "", "relative weights of -att_layers2")
-		fs.IntVar(&a.Stage2Epoch, "att_stage2_epoch", 0, "first epoch of the second stage")
+		o.att = cyclegan.DefaultAttention()
+		for _, f := range attFlags() {
+			f.bind(fs, &o.att)
+		}
 		fs.StringVar(&o.preset, "preset", "", "an experiment of the thesis (see 'cyclegan help presets'; 'list' prints them); explicit flags override it")
 	}
 	if groups&(gAtt|gAttLayers) == gAttLayers {
-		fs.StringVar(&o.att.Layers, "att_layers", "", "generator layers to show GradCAM maps of: 18, 10,14,15,18, all, last"+
+		fs.Var(&o.drawLayers, "att_layers", "generator layers to show GradCAM maps of: 18, 10,14,15,18, all, last"+
 			" (default: the run's attention layers)")
 	}
 	if groups&gTest != 0 {
@@ -180,7 +177,7 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 func commandDoc(cmd string) string {
 	switch cmd {
 	case "train":
-		return `Trains a CycleGAN (SPEC §2), with the GradCAM attention loss when -att_layers or -preset asks for it.
+		return `Trains a CycleGAN (docs/method.md §2), with the GradCAM attention loss when -att_layers or -preset asks for it.
 Without -dataroot it runs the main job: a small model on a synthetic data set (plain shapes vs striped
 shapes) written into CHECKPOINTS/synthetic_dataset, in about five minutes on two CPU cores.
 Writes CHECKPOINTS/NAME/: latest_net_{G_A,G_B,D_A,D_B}.safetensors (PyTorch state-dict names),
@@ -327,53 +324,101 @@ func writeOptions(dir string, fs *flag.FlagSet) error {
 	})
 }
 
-// applyPreset sets the attention flags from preset name, except those given
-// explicitly. The preset's settings depend on the generator's depth and the
-// run's length, so it is applied after those are known.
-func applyPreset(fs *flag.FlagSet, name string, nBlocks, lastEpoch int, given map[string]bool) error {
-	p, err := attention.LookupPreset(name)
+// attFlag is one attention flag of train and bench, bound to its field of
+// cyclegan.AttentionOptions: bind registers the field with a flag set (its
+// current value the default), copy sets the field from other options (a
+// preset's).
+type attFlag struct {
+	name string
+	bind func(fs *flag.FlagSet, a *cyclegan.AttentionOptions)
+	copy func(dst, src *cyclegan.AttentionOptions)
+}
+
+// attField returns the attFlag of the field that field picks, registered by
+// register.
+func attField[T any](name, usage string, field func(a *cyclegan.AttentionOptions) *T,
+	register func(fs *flag.FlagSet, p *T, name, usage string)) attFlag {
+	return attFlag{name: name,
+		bind: func(fs *flag.FlagSet, a *cyclegan.AttentionOptions) { register(fs, field(a), name, usage) },
+		copy: func(dst, src *cyclegan.AttentionOptions) { *field(dst) = *field(src) }}
+}
+
+// Registering a field with its current value as the default: one that is a
+// flag.Value itself (gradcam's option types), a float, a bool, an int.
+func valueFlag[T any, P interface {
+	*T
+	flag.Value
+}](fs *flag.FlagSet, p *T, name, usage string) {
+	fs.Var(P(p), name, usage)
+}
+
+func floatFlag(fs *flag.FlagSet, p *float64, name, usage string) { fs.Float64Var(p, name, *p, usage) }
+func boolFlag(fs *flag.FlagSet, p *bool, name, usage string)     { fs.BoolVar(p, name, *p, usage) }
+func intFlag(fs *flag.FlagSet, p *int, name, usage string)       { fs.IntVar(p, name, *p, usage) }
+
+// attFlags lists the attention flags.
+func attFlags() []attFlag {
+	type A = cyclegan.AttentionOptions
+	return []attFlag{
+		attField("att_layers", "attention loss on these generator layers: 18, 10,14,15,18, all (every residual block), last; empty: standard CycleGAN",
+			func(a *A) *gradcam.Layers { return &a.Layers }, valueFlag[gradcam.Layers]),
+		attField("att_weights", "relative weight of each of -att_layers (default uniform)",
+			func(a *A) *gradcam.Weights { return &a.Weights }, valueFlag[gradcam.Weights]),
+		attField("lambda_att", "weight of the attention-consistency loss, positive (-att_order 0 computes and logs the loss without training on it)",
+			func(a *A) *float64 { return &a.Lambda }, floatFlag),
+		attField("att_direction", "both, or A2B: only the A -> B -> A term",
+			func(a *A) *gradcam.Direction { return &a.Direction }, valueFlag[gradcam.Direction]),
+		attField("att_detach", "detach the translation-side maps cam_GA(real_A), cam_GB(real_B)",
+			func(a *A) *bool { return &a.Detach }, boolFlag),
+		attField("att_order", "2: full second order; 1: GradCAM weights as constants; 0: logged only, as the thesis' code",
+			func(a *A) *gradcam.Order { return &a.Order }, valueFlag[gradcam.Order]),
+		attField("att_layers2", "two-stage schedule: the layers used from -att_stage2_epoch on",
+			func(a *A) *gradcam.Layers { return &a.Layers2 }, valueFlag[gradcam.Layers]),
+		attField("att_weights2", "relative weights of -att_layers2",
+			func(a *A) *gradcam.Weights { return &a.Weights2 }, valueFlag[gradcam.Weights]),
+		attField("att_stage2_epoch", "first epoch of the second stage",
+			func(a *A) *int { return &a.Stage2Epoch }, intFlag),
+	}
+}
+
+// attFlagValues returns a's fields as the values of their flags.
+func attFlagValues(a cyclegan.AttentionOptions) map[string]string {
+	fs := flag.NewFlagSet("", flag.ContinueOnError)
+	for _, f := range attFlags() {
+		f.bind(fs, &a)
+	}
+	m := map[string]string{}
+	fs.VisitAll(func(f *flag.Flag) { m[f.Name] = f.Value.String() })
+	return m
+}
+
+// applyPreset sets the fields of a from preset name, except those whose
+// flags were given explicitly. The preset's options depend on the
+// generator's depth and the run's length, so it is applied after those are
+// known.
+func applyPreset(a *cyclegan.AttentionOptions, name string, nBlocks, lastEpoch int, given map[string]bool) error {
+	p, err := cyclegan.LookupPreset(name)
 	if err != nil {
 		return err
 	}
-	for k, v := range presetFlags(p.Set(nBlocks, lastEpoch)) {
-		if !given[k] {
-			if err := fs.Set(k, v); err != nil {
-				return fmt.Errorf("-preset %s: %s: %v", name, k, err)
-			}
+	src := p.Options(nBlocks, lastEpoch)
+	for _, f := range attFlags() {
+		if !given[f.name] {
+			f.copy(a, &src)
 		}
 	}
 	return nil
 }
 
-// presetFlags returns settings s as the values of every attention flag.
-func presetFlags(s attention.Settings) map[string]string {
-	lambda, order, dir := s.Lambda, s.Order, s.Direction
-	if lambda == 0 {
-		lambda = 1
-	}
-	if order == "" {
-		order = "2"
-	}
-	if dir == "" {
-		dir = "both"
-	}
-	return map[string]string{
-		"att_layers": s.Layers, "att_weights": s.Weights, "lambda_att": strconv.FormatFloat(lambda, 'g', -1, 64),
-		"att_direction": dir, "att_detach": strconv.FormatBool(s.Detach), "att_order": order,
-		"att_layers2": s.Stage2Layers, "att_weights2": s.Stage2Weights, "att_stage2_epoch": strconv.Itoa(s.Stage2Epoch),
-	}
-}
-
 // presetSummary returns the flags preset p sets that differ from the
 // defaults, for a generator of nBlocks blocks and lastEpoch epochs.
-func presetSummary(p attention.Preset, nBlocks, lastEpoch int) string {
-	def := presetFlags(attention.Settings{})
-	f := presetFlags(p.Set(nBlocks, lastEpoch))
+func presetSummary(p cyclegan.Preset, nBlocks, lastEpoch int) string {
+	def := attFlagValues(cyclegan.DefaultAttention())
+	set := attFlagValues(p.Options(nBlocks, lastEpoch))
 	var parts []string
-	for _, k := range []string{"att_layers", "att_weights", "lambda_att", "att_direction", "att_detach", "att_order",
-		"att_layers2", "att_weights2", "att_stage2_epoch"} {
-		if f[k] != def[k] {
-			parts = append(parts, fmt.Sprintf("-%s %s", k, f[k]))
+	for _, f := range attFlags() {
+		if set[f.name] != def[f.name] {
+			parts = append(parts, fmt.Sprintf("-%s %s", f.name, set[f.name]))
 		}
 	}
 	if len(parts) == 0 {
@@ -384,10 +429,10 @@ func presetSummary(p attention.Preset, nBlocks, lastEpoch int) string {
 
 // printPresets writes the table of presets.
 func printPresets(w io.Writer) {
-	fmt.Fprintln(w, "Presets (-preset NAME): the experiments of the thesis (SPEC §4), then its future work.")
+	fmt.Fprintln(w, "Presets (-preset NAME): the experiments of the thesis (docs/method.md §4), then its future work.")
 	fmt.Fprintln(w, "Flags are shown for a 9-block generator trained 200 epochs; explicit flags override them.")
 	fmt.Fprintln(w)
-	for _, p := range attention.Presets() {
+	for _, p := range cyclegan.Presets() {
 		fmt.Fprintf(w, "  %-17s %s\n  %-17s sets: %s\n", p.Name, p.Doc, "", presetSummary(p, 9, 200))
 	}
 }
@@ -399,6 +444,7 @@ func (o *options) modelOptions() (cyclegan.Options, error) {
 	m.LambdaA, m.LambdaB, m.LambdaIdentity = o.lambdaA, o.lambdaB, o.lambdaIdentity
 	m.PoolSize = o.poolSize
 	m.Adam.LR, m.Adam.Beta1 = o.lr, o.beta1
+	m.Attention = o.att
 	for _, c := range []struct {
 		name string
 		v    int

@@ -5,7 +5,6 @@ import (
 	"image"
 	"path/filepath"
 
-	"github.com/camcycle/camcycle/attention"
 	"github.com/camcycle/camcycle/cyclegan"
 	"github.com/camcycle/camcycle/cyclegan/data"
 	"github.com/camcycle/camcycle/cyclegan/report"
@@ -38,23 +37,20 @@ func translate(m *cyclegan.Model, a, b *tensor.Tensor) cycle {
 
 // camOverlays returns the GradCAM map of each layer of generator g scored
 // by discriminator d on x (1, 3, H, W), coloured and laid over x.
-func camOverlays(g, d *cyclegan.Network, x *tensor.Tensor, idx []int) ([]image.Image, error) {
-	maps, err := gradcam.Heatmaps(g.Model, d.Model, x, idx)
-	if err != nil {
-		return nil, err
-	}
+func camOverlays(g, d *cyclegan.Network, x *tensor.Tensor, idx []int) []image.Image {
+	maps := gradcam.Heatmaps(g.Model, d.Model, x, idx)
 	base := data.TensorToImage(x)
 	out := make([]image.Image, len(maps))
 	for i, mp := range maps {
 		out[i] = gradcam.Overlay(base, mp.To(tensor.CPU), 0.5)
 	}
-	return out, nil
+	return out
 }
 
 // mapRows returns, for each layer, the row of the four maps the attention
 // loss compares: cam_GA(real_A) with cam_GB(fake_B), and cam_GB(real_B)
 // with cam_GA(fake_A).
-func mapRows(m *cyclegan.Model, c cycle, idx []int) ([]report.PictureRow, error) {
+func mapRows(m *cyclegan.Model, c cycle, idx []int) []report.PictureRow {
 	type view struct {
 		name, caption string
 		g, d          *cyclegan.Network
@@ -74,16 +70,13 @@ func mapRows(m *cyclegan.Model, c cycle, idx []int) ([]report.PictureRow, error)
 		if v.x == nil {
 			continue
 		}
-		imgs, err := camOverlays(v.g, v.d, v.x, idx)
-		if err != nil {
-			return nil, err
-		}
+		imgs := camOverlays(v.g, v.d, v.x, idx)
 		for i, l := range idx {
 			rows[i].Pictures = append(rows[i].Pictures, report.Picture{
 				Name: fmt.Sprintf("cam%d_%s", l, v.name), Caption: fmt.Sprintf("%s, layer %d", v.caption, l), Image: imgs[i]})
 		}
 	}
-	return rows, nil
+	return rows
 }
 
 // sampler saves the train page's samples: a fixed pair of images (the
@@ -91,13 +84,12 @@ func mapRows(m *cyclegan.Model, c cycle, idx []int) ([]report.PictureRow, error)
 // has no test folders) translated at the end of every epoch.
 type sampler struct {
 	t    *cyclegan.Trainer
-	term *attention.Term
 	a, b *tensor.Tensor
 	dir  string
 	pair string // the sample files, for the page
 }
 
-func newSampler(t *cyclegan.Trainer, term *attention.Term) (*sampler, error) {
+func newSampler(t *cyclegan.Trainer) (*sampler, error) {
 	o := t.Opts.Data
 	pa, pb := t.Data.PathsA()[0], t.Data.PathsB()[0]
 	if d, err := data.Open(data.TestOptions(o.Dataroot, o.CropSize)); err == nil {
@@ -115,7 +107,7 @@ func newSampler(t *cyclegan.Trainer, term *attention.Term) (*sampler, error) {
 	if be == nil {
 		be = tensor.CPU
 	}
-	return &sampler{t: t, term: term, a: a.To(be), b: b.To(be), dir: t.Opts.Dir(),
+	return &sampler{t: t, a: a.To(be), b: b.To(be), dir: t.Opts.Dir(),
 		pair: filepath.Base(pa) + " and " + filepath.Base(pb)}, nil
 }
 
@@ -132,13 +124,8 @@ func (s *sampler) save(epoch, iter int, label string) error {
 		row.Pictures = append(row.Pictures, report.Picture{Name: p.name, Caption: p.name, Image: data.TensorToImage(p.x)})
 	}
 	rows := []report.PictureRow{row}
-	if s.term != nil {
-		s.term.StartEpoch(epoch)
-		mr, err := mapRows(m, c, s.term.Current().Layers())
-		if err != nil {
-			return err
-		}
-		rows = append(rows, mr...)
+	if att := m.Attention.At(epoch); att != nil {
+		rows = append(rows, mapRows(m, c, att.Layers())...)
 	}
 	return report.SaveSamples(s.dir, epoch, iter, label+" — "+s.pair, rows)
 }

@@ -27,24 +27,30 @@ func runOptions() []string {
 }
 
 // loadRunOptions fills the flags of fs not given explicitly from the run's
-// saved options, and returns the run's attention layers ("" when it has
-// none: att_layers2 when it has a second stage, else att_layers).
-func loadRunOptions(fs *flag.FlagSet, o *options) (string, error) {
+// saved options, and returns the run's attention layers (none when it has
+// none; att_layers2 when it has a second stage, else att_layers).
+func loadRunOptions(fs *flag.FlagSet, o *options) (gradcam.Layers, error) {
+	var runLayers gradcam.Layers
 	given := explicit(fs)
 	if !given["name"] && !given["dataroot"] && !given["model_path"] {
 		fs.Set("name", "synthetic")
 	}
 	saved, err := readSavedOptions(o.checkpointDir())
 	if err != nil || saved == nil {
-		return "", err
+		return runLayers, err
 	}
-	if _, err := applySaved(fs, saved, given, filepath.Join(o.checkpointDir(), optFile), runOptions()); err != nil {
-		return "", err
+	path := filepath.Join(o.checkpointDir(), optFile)
+	if _, err := applySaved(fs, saved, given, path, runOptions()); err != nil {
+		return runLayers, err
 	}
-	if l := saved["att_layers2"]; l != "" {
-		return l, nil
+	key := "att_layers"
+	if saved["att_layers2"] != "" {
+		key = "att_layers2"
 	}
-	return saved["att_layers"], nil
+	if err := runLayers.Set(saved[key]); err != nil {
+		return runLayers, fmt.Errorf("%s: option %s: %v", path, key, err)
+	}
+	return runLayers, nil
 }
 
 // loadModel returns a model with the options o whose networks named in
@@ -54,7 +60,10 @@ func loadModel(o *options, nets ...string) (*cyclegan.Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := cyclegan.New(mo, 0)
+	m, err := cyclegan.New(mo, 0)
+	if err != nil {
+		return nil, err
+	}
 	for i, n := range m.Nets() {
 		name := cyclegan.NetNames[i]
 		if !slices.Contains(nets, name) {
@@ -102,21 +111,21 @@ func (o *options) testDir() string {
 }
 
 // testInputs reads the run's saved options into o (loadRunOptions), checks
-// what test and attention share, and returns the attention layers to draw:
-// -att_layers if given, else the run's own.
-func testInputs(fs *flag.FlagSet, o *options) (string, error) {
+// what test and attention share, and returns the layers whose maps to draw:
+// -att_layers if given, else the run's attention layers.
+func testInputs(fs *flag.FlagSet, o *options) (gradcam.Layers, error) {
 	runAtt, err := loadRunOptions(fs, o)
 	if err != nil {
-		return "", err
+		return runAtt, err
 	}
 	if o.dataroot == "" {
-		return "", fmt.Errorf("no -dataroot, and %s has no %s naming it", o.checkpointDir(), optFile)
+		return runAtt, fmt.Errorf("no -dataroot, and %s has no %s naming it", o.checkpointDir(), optFile)
 	}
 	if o.numTest < 1 {
-		return "", fmt.Errorf("-num_test %d: must be at least 1", o.numTest)
+		return runAtt, fmt.Errorf("-num_test %d: must be at least 1", o.numTest)
 	}
-	if o.att.Layers != "" {
-		return o.att.Layers, nil
+	if !o.drawLayers.IsZero() {
+		return o.drawLayers, nil
 	}
 	return runAtt, nil
 }
@@ -133,12 +142,12 @@ func openTestData(o *options) (*data.Unaligned, error) {
 // generators: real | fake | reconstruction per image, and the GradCAM maps
 // of the attention layers next to them.
 func testRun(fs *flag.FlagSet, o *options, stdout io.Writer) error {
-	layersSpec, err := testInputs(fs, o)
+	draw, err := testInputs(fs, o)
 	if err != nil {
 		return err
 	}
 	nets := []string{"G_A", "G_B"}
-	if layersSpec != "" {
+	if !draw.IsZero() {
 		nets = append(nets, "D_A", "D_B") // GradCAM scores with the discriminators
 	}
 	m, err := loadModel(o, nets...)
@@ -146,9 +155,9 @@ func testRun(fs *flag.FlagSet, o *options, stdout io.Writer) error {
 		return err
 	}
 	var idx []int
-	if layersSpec != "" {
-		if idx, err = gradcam.ParseLayers(layersSpec, m.GA.Model); err != nil {
-			return fmt.Errorf("-att_layers: %w", err)
+	if !draw.IsZero() {
+		if idx, err = draw.Resolve(m.GA.Model); err != nil {
+			return fmt.Errorf("GradCAM maps to draw: %w", err)
 		}
 	}
 	d, err := openTestData(o)
@@ -205,11 +214,7 @@ func testRun(fs *flag.FlagSet, o *options, stdout io.Writer) error {
 				row.Cells = append(row.Cells, report.Cell{Src: src, Caption: side.names[i]})
 			}
 			if len(idx) > 0 {
-				rows, err := mapRows(m, c, idx)
-				if err != nil {
-					return err
-				}
-				for _, r := range rows {
+				for _, r := range mapRows(m, c, idx) {
 					for _, pic := range r.Pictures {
 						src := fmt.Sprintf("images/%s_%s.png", stem(p), pic.Name)
 						if err := report.SavePNG(filepath.Join(dir, src), pic.Image); err != nil {
@@ -254,7 +259,7 @@ func inferGenerator(ts map[string]*tensor.Tensor) (ngf, nBlocks int, ok bool) {
 // its {phase}A folder when it has one).
 func testSingle(fs *flag.FlagSet, o *options, stdout io.Writer) error {
 	given := explicit(fs)
-	if o.att.Layers != "" {
+	if !o.drawLayers.IsZero() {
 		return fmt.Errorf("-att_layers needs the run's discriminators: use -name instead of -model_path")
 	}
 	if o.dataroot == "" {

@@ -14,8 +14,6 @@ import (
 	"github.com/camcycle/camcycle/cyclegan"
 	"github.com/camcycle/camcycle/cyclegan/data"
 	"github.com/camcycle/camcycle/cyclegan/report"
-	"github.com/camcycle/camcycle/layers"
-	"github.com/camcycle/camcycle/tensor"
 )
 
 // synthDefaults are the options of the main job, "cyclegan train" without
@@ -39,9 +37,12 @@ func synthDir(checkpointsDir string) string {
 	return filepath.Join(checkpointsDir, "synthetic_dataset")
 }
 
+// trainGroups are the flag groups of train.
+const trainGroups = gData | gCrop | gDirs | gModel | gTrain | gAtt
+
 func runTrain(args []string, stdout, stderr io.Writer) int {
 	o := defaultOptions()
-	fs := newFlags("train", gData|gCrop|gDirs|gModel|gTrain|gAtt, &o, stderr)
+	fs := newFlags("train", trainGroups, &o, stderr)
 	if st, ok := parse(fs, args, "train", stderr); !ok {
 		return st
 	}
@@ -97,7 +98,7 @@ func resolve(fs *flag.FlagSet, o *options) (saved map[string]string, notes []str
 			filepath.Join(o.checkpointDir(), "web", "index.html")))
 	}
 	if o.preset != "" {
-		if err := applyPreset(fs, o.preset, o.nBlocks, o.nEpochs+o.nEpochsDecay, given); err != nil {
+		if err := applyPreset(&o.att, o.preset, o.nBlocks, o.nEpochs+o.nEpochsDecay, given); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -130,11 +131,6 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	// The attention layers depend only on the generator's depth: check
-	// them on a one-channel generator before building the real one.
-	if _, err := o.att.Build(cyclegan.NewResnetGenerator(layers.Init{Rand: tensor.NewRand(0)}, 1, o.nBlocks).Model); err != nil {
-		return err
-	}
 	dir := o.checkpointDir()
 	if !o.continueTrain {
 		if _, err := os.Stat(filepath.Join(dir, "latest_net_G_A.safetensors")); err == nil {
@@ -142,24 +138,18 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 				"or choose another -name, or remove the folder", dir)
 		}
 	}
-	if o.dataroot == synthDir(o.checkpointsDir) {
-		if err := data.WriteSynthetic(o.dataroot, data.DefaultSynthOptions()); err != nil {
-			return err
-		}
-	}
 	to := cyclegan.TrainOptions{Model: mo, Data: o.dataOptions(), Name: o.name, CheckpointsDir: o.checkpointsDir,
 		NEpochs: o.nEpochs, NEpochsDecay: o.nEpochsDecay, EpochCount: o.epochCount, SaveEpochFreq: o.saveEpochFreq,
 		ContinueTrain: o.continueTrain, LoadEpoch: o.epoch, MaxIters: o.maxIters, Seed: o.seed, InitFrom: o.initFrom}
-	t, err := cyclegan.NewTrainer(to, nil)
+	if o.dataroot == synthDir(o.checkpointsDir) {
+		synth := data.DefaultSynthOptions()
+		to.Synthetic = &synth
+	}
+	// The model, its attention loss included, is built and checked before
+	// anything is written.
+	t, err := cyclegan.NewTrainer(to)
 	if err != nil {
 		return err
-	}
-	term, err := o.att.Build(t.Model.GA.Model)
-	if err != nil {
-		return err
-	}
-	if term != nil {
-		t.Model.Extra = term
 	}
 
 	// Record the options (and what changed on a continued run).
@@ -177,10 +167,7 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 	appendHistory(dir, fmt.Sprintf("%s  train %s  (from epoch %d, iteration %d of the epoch, %d in all)",
 		time.Now().Format(time.RFC3339), strings.Join(args, " "), t.Epoch, t.EpochIter, t.Iter))
 
-	att := "none (the standard CycleGAN)"
-	if term != nil {
-		att = term.String()
-	}
+	att := t.Model.Attention.String()
 	fmt.Fprintf(stdout, "run %s: %d images A, %d images B in %s; %d iterations per epoch; epochs %d…%d; ngf %d, ndf %d, %d blocks, %d×%d; device %s\n",
 		o.name, t.Data.SizeA(), t.Data.SizeB(), o.dataroot, t.ItersPerEpoch(), t.Epoch, to.LastEpoch(),
 		o.ngf, o.ndf, o.nBlocks, o.cropSize, o.cropSize, o.device)
@@ -191,7 +178,7 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 		return nil
 	}
 
-	s, err := newSampler(t, term)
+	s, err := newSampler(t)
 	if err != nil {
 		return err
 	}

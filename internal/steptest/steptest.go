@@ -67,18 +67,23 @@ func Root(t testing.TB) string {
 
 // Run loads the initial weights, trains two iterations with
 // "-preprocess none -no_flip -serial_batches -pool_size 0" on the golden
-// images (extra, when not nil, makes the model's GeneratorTerm) and compares
-// with the golden variant: every logged loss (within 1e-4 relative in
-// float32, 1e-8 in float64) and the weights after the updates (see
-// CompareWeights). The run is in dtype dt, the golden variant's own.
-func Run(t *testing.T, variant string, dt tensor.DType, extra func(m *cyclegan.Model) cyclegan.GeneratorTerm) {
+// images, with the attention loss att (cyclegan.DefaultAttention() for none),
+// and compares with the golden variant: every logged loss (within 1e-4
+// relative in float32, 1e-8 in float64) and the weights after the updates
+// (see CompareWeights). The run is in dtype dt, the golden variant's own.
+func Run(t *testing.T, variant string, dt tensor.DType, att cyclegan.AttentionOptions) {
 	root := filepath.Join(Root(t), Dir)
 	d, err := data.Open(data.Options{Dataroot: filepath.Join(root, "data"), Phase: "train", Preprocess: "none", LoadSize: 32, CropSize: 32,
 		NoFlip: true, SerialBatches: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := cyclegan.New(Config(dt), 1)
+	o := Config(dt)
+	o.Attention = att
+	m, err := cyclegan.New(o, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := m.LoadNets(root, "init"); err != nil {
 		t.Fatal(err)
 	}
@@ -88,9 +93,6 @@ func Run(t *testing.T, variant string, dt tensor.DType, extra func(m *cyclegan.M
 		for _, p := range n.Params() {
 			init[i][p.Name] = p.Var.Value.Values()
 		}
-	}
-	if extra != nil {
-		m.Extra = extra(m)
 	}
 	var want []map[string]float64
 	raw, err := os.ReadFile(filepath.Join(root, variant, "losses.json"))
@@ -106,7 +108,7 @@ func Run(t *testing.T, variant string, dt tensor.DType, extra func(m *cyclegan.M
 		if err != nil {
 			t.Fatal(err)
 		}
-		l, err := m.Step(tensor.CPU.Cast(a, dt), tensor.CPU.Cast(b, dt), cyclegan.DefaultAdam().LR)
+		l, err := m.Step(tensor.CPU.Cast(a, dt), tensor.CPU.Cast(b, dt), cyclegan.DefaultAdam().LR, m.Attention.At(1))
 		if err != nil {
 			t.Fatal(err)
 		}
