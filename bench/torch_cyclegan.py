@@ -12,7 +12,7 @@ instance norm, LSGAN, cycle weights 10, identity 0.5, image pools of 50, Adam lr
 The networks are those of testdata/gen_cyclegan_golden.py (copies of the
 reference repository's classes), imported from there.
 
-With --att_layers, the attention-consistency loss of SPEC section 3 is added to
+With --att_layers, the attention-consistency loss of docs/method.md section 3 is added to
 the generator loss, computed as the Go iteration computes it (gradcam/loss.go):
 the four GradCAM map sets reuse the iteration's own passes (the captured block
 outputs of the four generator passes, and the predictions D_A(fake_B),

@@ -81,7 +81,7 @@ func (a *Adam) Update(grads []*tensor.Tensor, lr float64) {
 //
 //	lr(epoch) = LR · (1 − max(0, epoch − NEpochs) / (NEpochsDecay + 1))
 //
-// with epoch counted from 1 (SPEC §2: 200 epochs, 100 + 100).
+// with epoch counted from 1 (docs/method.md §2: 200 epochs, 100 + 100).
 type LinearDecay struct {
 	LR           float64
 	NEpochs      int

@@ -1,5 +1,5 @@
 // Package gradcam computes differentiable GradCAM maps of generator layers
-// and the attention-consistency loss of SPEC §3.
+// and the attention-consistency loss (docs/method.md §3).
 //
 // # GradCAM on a generator
 //
@@ -13,8 +13,9 @@
 // of all elements of D(G(x)), and A is the output of a layer of G (for a
 // residual block, after the residual sum). Each map is then scaled per image
 // to [0, 1]: (cam − min)/(max − min + 1e-8), at the layer's own resolution
-// (no upsampling). Capture runs a generator and keeps the outputs of the
-// chosen layers; Maps turns a score and those outputs into maps.
+// (no upsampling). layers.Sequential.Capture runs a generator and keeps the
+// outputs of the chosen layers; Maps turns a score and those outputs into
+// maps.
 //
 // # One backward pass for all layers
 //
@@ -76,7 +77,16 @@
 //	G_A = G   (A → B)         D_A = D_Y (judges domain-B images)
 //	G_B = F   (B → A)         D_B = D_X (judges domain-A images)
 //
-// Layers are named by their index in the generator's Sequential (SPEC §1):
-// with 9 residual blocks they are 10 … 18, and the thesis' default layer is
-// 18, the last block.
+// Layers are named by their index in the generator's Sequential
+// (docs/method.md §1): with 9 residual blocks they are 10 … 18, and the
+// thesis' default layer is 18, the last block.
+//
+// # Options
+//
+// Options are typed values: a Layers selection ("18", "10,14,15,18", "all",
+// "last"), Weights, λ_att, a Direction, Detach and an Order. Layers,
+// Weights, Order and Direction are flag.Values, so a command line parses
+// its text once, into the field; New checks what needs the generator (is
+// each layer inside it, are there as many weights as layers) and returns
+// the Attention.
 package gradcam

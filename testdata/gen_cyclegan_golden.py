@@ -17,7 +17,7 @@ the same. Written:
   <variant>/final_net_*.safetensors        the weights after the 2 updates
 
 for three variants: "standard" and "att" in float32, the training dtype, "att"
-with the attention-consistency loss of SPEC section 3 on the last residual
+with the attention-consistency loss of docs/method.md section 3 on the last residual
 block (index 11), order 2; and "att64", the attention run again in float64,
 where the two programs agree to rounding (about 1e-13): the second-order
 gradient is the same computation, not merely a close one.
@@ -156,7 +156,7 @@ def run_captured(G, x, layers):
 
 
 def cams(D, out, acts):
-    """SPEC section 3: s = mean D(G(x)); w_k = mean_ij ds/dA_kij (create_graph);
+    """docs/method.md section 3: s = mean D(G(x)); w_k = mean_ij ds/dA_kij (create_graph);
     cam = relu(sum_k w_k A_k), min-max normalised per image."""
     return score_cams(D(out).mean(), acts)
 

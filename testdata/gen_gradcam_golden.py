@@ -6,7 +6,7 @@ Run with Debian's PyTorch:  /usr/bin/python3 testdata/gen_gradcam_golden.py
 Tiny copies of pytorch-CycleGAN-and-pix2pix's ResnetGenerator (ngf 2, one
 residual block) and NLayerDiscriminator (ndf 2, n_layers 1), with the same
 state-dict names, get random weights; two 16x16 images real_A, real_B are
-drawn too. For several settings of the attention-consistency loss (SPEC
+drawn too. For several settings of the attention-consistency loss (docs/method.md
 section 3) the file holds the loss, its two directions and the gradient of
 the loss with respect to every parameter of both generators. The GradCAM
 weights come from torch.autograd.grad(s, A, create_graph=True) (order 2) or
