@@ -17,7 +17,7 @@ import (
 func runAttention(args []string, stdout, stderr io.Writer) int {
 	o := defaultOptions()
 	fs := newFlags("attention", gDataroot|gCrop|gDirs|gModel|gTest|gAttLayers, &o, stderr)
-	fs.Lookup("att_layers").Usage = "layers to draw: 18, 10,14,15,18, all (residual blocks), last, every (every layer of the generator);" +
+	fs.Lookup("att_layers").Usage = "the `layers` to draw: 18, 10,14,15,18, all (residual blocks), last, every (every layer of the generator);" +
 		" default: the run's attention layers, or last"
 	fs.Lookup("num_test").DefValue = "10"
 	o.numTest = 10

@@ -158,7 +158,7 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 		fs.StringVar(&o.preset, "preset", "", "an experiment of the thesis (see 'cyclegan help presets'; 'list' prints them); explicit flags override it")
 	}
 	if groups&(gAtt|gAttLayers) == gAttLayers {
-		fs.Var(&o.drawLayers, "att_layers", "generator layers to show GradCAM maps of: 18, 10,14,15,18, all, last"+
+		fs.Var(&o.drawLayers, "att_layers", "generator `layers` to show GradCAM maps of: 18, 10,14,15,18, all, last"+
 			" (default: the run's attention layers)")
 	}
 	if groups&gTest != 0 {
@@ -360,23 +360,23 @@ func intFlag(fs *flag.FlagSet, p *int, name, usage string)       { fs.IntVar(p, 
 func attFlags() []attFlag {
 	type A = cyclegan.AttentionOptions
 	return []attFlag{
-		attField("att_layers", "attention loss on these generator layers: 18, 10,14,15,18, all (every residual block), last; empty: standard CycleGAN",
+		attField("att_layers", "attention loss on these generator `layers`: 18, 10,14,15,18, all (every residual block), last; empty: standard CycleGAN",
 			func(a *A) *gradcam.Layers { return &a.Layers }, valueFlag[gradcam.Layers]),
-		attField("att_weights", "relative weight of each of -att_layers (default uniform)",
+		attField("att_weights", "relative `weights` of -att_layers, one each (default uniform)",
 			func(a *A) *gradcam.Weights { return &a.Weights }, valueFlag[gradcam.Weights]),
 		attField("lambda_att", "weight of the attention-consistency loss, positive (-att_order 0 computes and logs the loss without training on it)",
 			func(a *A) *float64 { return &a.Lambda }, floatFlag),
-		attField("att_direction", "both, or A2B: only the A -> B -> A term",
+		attField("att_direction", "`direction`: both (default), or A2B: only the A -> B -> A term",
 			func(a *A) *gradcam.Direction { return &a.Direction }, valueFlag[gradcam.Direction]),
 		attField("att_detach", "detach the translation-side maps cam_GA(real_A), cam_GB(real_B)",
 			func(a *A) *bool { return &a.Detach }, boolFlag),
-		attField("att_order", "2: full second order; 1: GradCAM weights as constants; 0: logged only, as the thesis' code",
+		attField("att_order", "`order` 2 (default): full second order; 1: GradCAM weights as constants; 0: logged only, as the thesis' code",
 			func(a *A) *gradcam.Order { return &a.Order }, valueFlag[gradcam.Order]),
-		attField("att_layers2", "two-stage schedule: the layers used from -att_stage2_epoch on",
+		attField("att_layers2", "two-stage schedule: the `layers` used from -att_stage2_epoch on",
 			func(a *A) *gradcam.Layers { return &a.Layers2 }, valueFlag[gradcam.Layers]),
-		attField("att_weights2", "relative weights of -att_layers2",
+		attField("att_weights2", "relative `weights` of -att_layers2",
 			func(a *A) *gradcam.Weights { return &a.Weights2 }, valueFlag[gradcam.Weights]),
-		attField("att_stage2_epoch", "first epoch of the second stage",
+		attField("att_stage2_epoch", "first `epoch` of the second stage",
 			func(a *A) *int { return &a.Stage2Epoch }, intFlag),
 	}
 }
