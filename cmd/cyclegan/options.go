@@ -94,6 +94,8 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 		fmt.Fprintf(fs.Output(), "Usage: cyclegan %s [flags]\n\n%s\nFlags:\n", cmd, commandDoc(cmd))
 		fs.PrintDefaults()
 	}
+	// The defaults are the library's (pytorch-CycleGAN-and-pix2pix's).
+	d := cyclegan.DefaultTrainOptions()
 	if groups&(gData|gDataroot) != 0 {
 		if cmd == "train" {
 			fs.StringVar(&o.dataroot, "dataroot", "", "path to images (should have subfolders trainA, trainB, testA, testB); empty: the built-in synthetic data set")
@@ -104,8 +106,8 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 		}
 	}
 	if groups&gData != 0 {
-		fs.StringVar(&o.preprocess, "preprocess", "resize_and_crop", "scaling and cropping of images at load time [resize_and_crop | crop | scale_width | scale_width_and_crop | resize | none]")
-		fs.IntVar(&o.loadSize, "load_size", 286, "scale images to this size")
+		fs.StringVar(&o.preprocess, "preprocess", d.Data.Preprocess, "scaling and cropping of images at load time [resize_and_crop | crop | scale_width | scale_width_and_crop | resize | none]")
+		fs.IntVar(&o.loadSize, "load_size", d.Data.LoadSize, "scale images to this size")
 		fs.BoolVar(&o.noFlip, "no_flip", false, "if specified, do not flip the images for data augmentation")
 		fs.BoolVar(&o.serialBatches, "serial_batches", false, "if true, takes images in order to make batches, otherwise takes them randomly")
 		fs.IntVar(&o.maxDatasetSize, "max_dataset_size", 0, "maximum number of images per domain (the first ones in sorted order); 0: all")
@@ -113,45 +115,45 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 	if groups&gCrop != 0 {
 		switch cmd {
 		case "train":
-			fs.IntVar(&o.cropSize, "crop_size", 256, "then crop to this size")
+			fs.IntVar(&o.cropSize, "crop_size", d.Data.CropSize, "then crop to this size")
 		case "bench":
-			fs.IntVar(&o.cropSize, "crop_size", 256, "side of the random training images")
+			fs.IntVar(&o.cropSize, "crop_size", d.Data.CropSize, "side of the random training images")
 		default:
-			fs.IntVar(&o.cropSize, "crop_size", 256, "image size: images are resized to crop_size × crop_size (default: the run's)")
+			fs.IntVar(&o.cropSize, "crop_size", d.Data.CropSize, "image size: images are resized to crop_size × crop_size (default: the run's)")
 		}
 	}
 	if groups&gDirs != 0 {
-		fs.StringVar(&o.name, "name", "experiment_name", "name of the experiment: where samples and models are stored (with no -dataroot: synthetic)")
-		fs.StringVar(&o.checkpointsDir, "checkpoints_dir", "./checkpoints", "models are saved here")
+		fs.StringVar(&o.name, "name", d.Name, "name of the experiment: where samples and models are stored (with no -dataroot: synthetic)")
+		fs.StringVar(&o.checkpointsDir, "checkpoints_dir", d.CheckpointsDir, "models are saved here")
 		fs.StringVar(&o.resultsDir, "results_dir", "./results/", "results pages and images are saved here")
-		fs.StringVar(&o.epoch, "epoch", "latest", "which epoch to load? set to latest to use latest cached model")
+		fs.StringVar(&o.epoch, "epoch", d.LoadEpoch, "which epoch to load? set to latest to use latest cached model")
 	}
 	if groups&gModel != 0 {
-		fs.IntVar(&o.ngf, "ngf", 64, "# of gen filters in the last conv layer")
-		fs.IntVar(&o.ndf, "ndf", 64, "# of discrim filters in the first conv layer")
-		fs.IntVar(&o.nBlocks, "n_blocks", 9, "# of residual blocks of the generator (resnet_9blocks: 9)")
-		fs.IntVar(&o.nLayersD, "n_layers_D", 3, "# of strided convolutions of the PatchGAN discriminator")
+		fs.IntVar(&o.ngf, "ngf", d.Model.NGF, "# of gen filters in the last conv layer")
+		fs.IntVar(&o.ndf, "ndf", d.Model.NDF, "# of discrim filters in the first conv layer")
+		fs.IntVar(&o.nBlocks, "n_blocks", d.Model.NBlocks, "# of residual blocks of the generator (resnet_9blocks: 9)")
+		fs.IntVar(&o.nLayersD, "n_layers_D", d.Model.NLayersD, "# of strided convolutions of the PatchGAN discriminator")
 		fs.StringVar(&o.device, "device", "cpu", "cpu or cuda (cuda: not available in this version; it stops with an error)")
 		fs.Uint64Var(&o.seed, "seed", 0, "seed of the weights, data order, crops, flips and image pool")
 	}
 	if groups&gTrain != 0 {
-		fs.IntVar(&o.nEpochs, "n_epochs", 100, "number of epochs with the initial learning rate")
-		fs.IntVar(&o.nEpochsDecay, "n_epochs_decay", 100, "number of epochs to linearly decay learning rate to zero")
-		fs.IntVar(&o.epochCount, "epoch_count", 1, "the starting epoch count (with -continue_train, taken from the checkpoint)")
-		fs.IntVar(&o.saveEpochFreq, "save_epoch_freq", 5, "frequency of saving checkpoints {epoch}_net_* at the end of epochs")
-		fs.Float64Var(&o.lr, "lr", 0.0002, "initial learning rate for adam")
-		fs.Float64Var(&o.beta1, "beta1", 0.5, "momentum term of adam")
-		fs.IntVar(&o.poolSize, "pool_size", 50, "the size of image buffer that stores previously generated images")
-		fs.Float64Var(&o.lambdaA, "lambda_A", 10, "weight for cycle loss (A -> B -> A)")
-		fs.Float64Var(&o.lambdaB, "lambda_B", 10, "weight for cycle loss (B -> A -> B)")
-		fs.Float64Var(&o.lambdaIdentity, "lambda_identity", 0.5, "use identity mapping; scales the identity loss relative to lambda_A, lambda_B")
+		fs.IntVar(&o.nEpochs, "n_epochs", d.NEpochs, "number of epochs with the initial learning rate")
+		fs.IntVar(&o.nEpochsDecay, "n_epochs_decay", d.NEpochsDecay, "number of epochs to linearly decay learning rate to zero")
+		fs.IntVar(&o.epochCount, "epoch_count", d.EpochCount, "the starting epoch count (with -continue_train, taken from the checkpoint)")
+		fs.IntVar(&o.saveEpochFreq, "save_epoch_freq", d.SaveEpochFreq, "frequency of saving checkpoints {epoch}_net_* at the end of epochs")
+		fs.Float64Var(&o.lr, "lr", d.Model.Adam.LR, "initial learning rate for adam")
+		fs.Float64Var(&o.beta1, "beta1", d.Model.Adam.Beta1, "momentum term of adam")
+		fs.IntVar(&o.poolSize, "pool_size", d.Model.PoolSize, "the size of image buffer that stores previously generated images")
+		fs.Float64Var(&o.lambdaA, "lambda_A", d.Model.LambdaA, "weight for cycle loss (A -> B -> A)")
+		fs.Float64Var(&o.lambdaB, "lambda_B", d.Model.LambdaB, "weight for cycle loss (B -> A -> B)")
+		fs.Float64Var(&o.lambdaIdentity, "lambda_identity", d.Model.LambdaIdentity, "use identity mapping; scales the identity loss relative to lambda_A, lambda_B")
 		fs.BoolVar(&o.continueTrain, "continue_train", false, "continue training: load the checkpoint -epoch and the run's saved options")
 		fs.IntVar(&o.maxIters, "max_iters", 0, "stop after this many iterations (of this call) and save; 0: no limit")
 		fs.StringVar(&o.initFrom, "init_from", "", "folder with PyTorch weights {G_A,G_B,D_A,D_B}.pth to start from")
 		fs.BoolVar(&o.quiet, "quiet", false, "no progress bar")
 	}
 	if groups&gAtt != 0 {
-		o.att = cyclegan.DefaultAttention()
+		o.att = d.Model.Attention
 		for _, f := range attFlags() {
 			f.bind(fs, &o.att)
 		}
