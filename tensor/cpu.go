@@ -6,16 +6,17 @@ import (
 	"runtime"
 	"sync"
 	"unsafe"
+
+	"golang.org/x/exp/constraints"
 )
 
 // CPU is the reference backend: plain Go loops over row-major slices, with
-// fast paths (blocked GEMM, parallel loops) where the time goes.
+// fast paths (blocked GEMM, parallel loops) where the time goes. Its
+// kernels are generic over the element type, constraints.Float (float32 and
+// float64).
 var CPU Backend = cpuBackend{}
 
 type cpuBackend struct{}
-
-// float is the element type constraint of the CPU kernels.
-type float interface{ ~float32 | ~float64 }
 
 func (cpuBackend) Name() string { return "cpu" }
 
@@ -100,7 +101,7 @@ func (cpuBackend) Unary(op UnaryOp, x *Tensor) *Tensor {
 	return out
 }
 
-func unaryLoop[T float](op UnaryOp, o, x []T) {
+func unaryLoop[T constraints.Float](op UnaryOp, o, x []T) {
 	switch op {
 	case Neg:
 		for i, v := range x {
@@ -182,7 +183,7 @@ func (cpuBackend) Binary(op BinaryOp, x, y *Tensor) *Tensor {
 	return out
 }
 
-func binaryND[T float](op BinaryOp, o []T, s Shape, x []T, xs Shape, y []T, ys Shape) {
+func binaryND[T constraints.Float](op BinaryOp, o []T, s Shape, x []T, xs Shape, y []T, ys Shape) {
 	if xs.Equal(ys) {
 		parallelFor(len(o), elementwiseGrain, func(lo, hi int) { binaryRow(op, o[lo:hi], x[lo:hi], 1, y[lo:hi], 1) })
 		return
@@ -198,7 +199,7 @@ func binaryND[T float](op BinaryOp, o []T, s Shape, x []T, xs Shape, y []T, ys S
 }
 
 // binaryRow computes o[i] = x[i·sx] op y[i·sy] for i < len(o).
-func binaryRow[T float](op BinaryOp, o, x []T, sx int, y []T, sy int) {
+func binaryRow[T constraints.Float](op BinaryOp, o, x []T, sx int, y []T, sy int) {
 	n := len(o)
 	if n == 0 {
 		return
@@ -274,7 +275,7 @@ func binaryRow[T float](op BinaryOp, o, x []T, sx int, y []T, sy int) {
 }
 
 // arithRow is binaryRow for Add, Sub, Mul and Div on rows of equal length.
-func arithRow[T float](op BinaryOp, o, x, y []T) {
+func arithRow[T constraints.Float](op BinaryOp, o, x, y []T) {
 	x, y = x[:len(o)], y[:len(o)]
 	switch op {
 	case Add:
@@ -298,7 +299,7 @@ func arithRow[T float](op BinaryOp, o, x, y []T) {
 
 // scalarRow is binaryRow for a row and one value c (Scalar, and a
 // broadcast operand such as a per-channel mean): o[i] = x[i] op c.
-func scalarRow[T float](op BinaryOp, o, x []T, c T) {
+func scalarRow[T constraints.Float](op BinaryOp, o, x []T, c T) {
 	x = x[:len(o)]
 	switch op {
 	case Add:
@@ -353,7 +354,7 @@ func scalarRow[T float](op BinaryOp, o, x []T, c T) {
 	}
 }
 
-func bool01[T float](b bool) T {
+func bool01[T constraints.Float](b bool) T {
 	// Written with an int so that the compiler emits a flag-to-register
 	// move, not a branch: comparisons of data of random sign would
 	// mispredict half the time.
@@ -384,7 +385,7 @@ func (cpuBackend) Where(cond, x, y *Tensor) *Tensor {
 	return out
 }
 
-func whereND[T float](o []T, s Shape, c []T, cs Shape, x []T, xs Shape, y []T, ys Shape) {
+func whereND[T constraints.Float](o []T, s Shape, c []T, cs Shape, x []T, xs Shape, y []T, ys Shape) {
 	it := newRowIter(s, broadcastStrides(cs, s), broadcastStrides(xs, s), broadcastStrides(ys, s))
 	sc, sx, sy := it.inner[0], it.inner[1], it.inner[2]
 	if it.rows == 1 {
@@ -410,7 +411,7 @@ func whereND[T float](o []T, s Shape, c []T, cs Shape, x []T, xs Shape, y []T, y
 // or all zeros, so that no branch depends on the data: a mask of random
 // signs (a ReLU's) would mispredict half the time, which made this loop 30×
 // slower than a multiplication.
-func whereRow[T float](o, c []T, sc int, x []T, sx int, y []T, sy int) {
+func whereRow[T constraints.Float](o, c []T, sc int, x []T, sx int, y []T, sy int) {
 	switch od := any(o).(type) {
 	case []float32:
 		selectBits(od2bits[uint32](od), c, sc, od2bits[uint32](any(x).([]float32)), sx, od2bits[uint32](any(y).([]float32)), sy)
@@ -419,7 +420,7 @@ func whereRow[T float](o, c []T, sc int, x []T, sx int, y []T, sy int) {
 	}
 }
 
-func selectBits[T float, U uint32 | uint64](o []U, c []T, sc int, x []U, sx int, y []U, sy int) {
+func selectBits[T constraints.Float, U uint32 | uint64](o []U, c []T, sc int, x []U, sx int, y []U, sy int) {
 	if sc == 1 && sx == 1 && sy == 1 {
 		// Plain rows: a loop the compiler can check once.
 		c, x, y := c[:len(o)], x[:len(o)], y[:len(o)]
@@ -553,7 +554,7 @@ func (cpuBackend) Reduce(op ReduceOp, x *Tensor, axes []int) *Tensor {
 
 // reduceND reduces x (shape xs) into o (shape os, xs with reduced axes set to
 // 1). Sums accumulate in float64.
-func reduceND[T float](op ReduceOp, o []T, os Shape, x []T, xs Shape) {
+func reduceND[T constraints.Float](op ReduceOp, o []T, os Shape, x []T, xs Shape) {
 	if len(x) == 0 {
 		return
 	}
@@ -612,7 +613,7 @@ func reduceND[T float](op ReduceOp, o []T, os Shape, x []T, xs Shape) {
 	}
 }
 
-func reduceRun[T float](op ReduceOp, x []T) T {
+func reduceRun[T constraints.Float](op ReduceOp, x []T) T {
 	switch op {
 	case Sum:
 		var s float64

@@ -1,6 +1,10 @@
 package tensor
 
-import "fmt"
+import (
+	"fmt"
+
+	"golang.org/x/exp/constraints"
+)
 
 // The CPU backend's convolutions: each primitive picks the fastest method
 // that fits the geometry.
@@ -77,7 +81,7 @@ func (cpuBackend) Conv2dWeightGrad(x, gy *Tensor, p ConvParams, kh, kw int) *Ten
 // conv2dWeightGradFast computes gw: by Winograd when it applies, else, for
 // stride 1 and up to 128 output channels, by dot products along the image
 // rows (measured faster than the GEMM up to there), else by im2col GEMM.
-func conv2dWeightGradFast[T float](kern gemmKernel[T], dk dotKernel[T], g convGeom, x, gy, gw []T) {
+func conv2dWeightGradFast[T constraints.Float](kern gemmKernel[T], dk dotKernel[T], g convGeom, x, gy, gw []T) {
 	switch {
 	case winogradApplies[T](g):
 		conv2dWeightGradWinograd(kern, g, x, gy, gw)
@@ -94,7 +98,7 @@ func conv2dWeightGradFast[T float](kern gemmKernel[T], dk dotKernel[T], g convGe
 // else by a GEMM packing col(x) from a zero-padded copy of x for stride 1
 // (measured 3–10% faster than packing from x with runs clamped at the
 // borders, conv2dGEMM) and from x itself otherwise.
-func conv2dFast[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
+func conv2dFast[T constraints.Float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 	switch {
 	case winogradApplies[T](g):
 		conv2dWinograd(kern, g, x, w, b, y)
@@ -125,7 +129,7 @@ func conv2dFast[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 // moves ~15× less data, so the flip is taken only when O ≤ 2C (the
 // discriminator's 256 → 512 layer, O = 2C, measured 24 ms by col2im and
 // 17–20 ms flipped).
-func conv2dInputGradFast[T float](kern gemmKernel[T], g convGeom, gy, w, gx []T) {
+func conv2dInputGradFast[T constraints.Float](kern gemmKernel[T], g convGeom, gy, w, gx []T) {
 	if g.stride != 1 || g.kh != g.kw || g.padding > g.kh-1 || g.o > 2*g.c {
 		clear(gx) // col2im adds into it
 		conv2dInputGradGEMM(kern, g, gy, w, gx)

@@ -1,6 +1,10 @@
 package tensor
 
-import "fmt"
+import (
+	"fmt"
+
+	"golang.org/x/exp/constraints"
+)
 
 // The reference convolutions: the definitions written as loops, used by the
 // conformance suite to check the fast paths and readable by hand.
@@ -71,7 +75,7 @@ func weightGradGeom(op string, x, gy *Tensor, p ConvParams, kh, kw int) convGeom
 	return g
 }
 
-func conv2dRef[T float](g convGeom, x, w, b, y []T) {
+func conv2dRef[T constraints.Float](g convGeom, x, w, b, y []T) {
 	for n := range g.n {
 		for o := range g.o {
 			for i := range g.oh {
@@ -102,7 +106,7 @@ func conv2dRef[T float](g convGeom, x, w, b, y []T) {
 	}
 }
 
-func conv2dInputGradRef[T float](g convGeom, gy, w, gx []T) {
+func conv2dInputGradRef[T constraints.Float](g convGeom, gy, w, gx []T) {
 	for n := range g.n {
 		for o := range g.o {
 			for i := range g.oh {
@@ -129,7 +133,7 @@ func conv2dInputGradRef[T float](g convGeom, gy, w, gx []T) {
 	}
 }
 
-func conv2dWeightGradRef[T float](g convGeom, x, gy, gw []T) {
+func conv2dWeightGradRef[T constraints.Float](g convGeom, x, gy, gw []T) {
 	for o := range g.o {
 		for c := range g.c {
 			for ki := range g.kh {

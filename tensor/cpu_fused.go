@@ -3,6 +3,8 @@ package tensor
 import (
 	"fmt"
 	"math"
+
+	"golang.org/x/exp/constraints"
 )
 
 // The fused kernels of the CPU backend. Each is one or two passes over the
@@ -35,7 +37,7 @@ func (cpuBackend) InstanceNorm(x *Tensor, eps float64) (y, r *Tensor) {
 
 // instanceNorm normalises each plane of hw elements: a pass for the mean,
 // one for the variance about it (both summed in float64), one to write y.
-func instanceNorm[T float](x, y, r []T, planes, hw int, eps float64) {
+func instanceNorm[T constraints.Float](x, y, r []T, planes, hw int, eps float64) {
 	parallelFor(planes, max(1, elementwiseGrain/hw), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			xp, yp := x[p*hw:(p+1)*hw], y[p*hw:(p+1)*hw]
@@ -78,7 +80,7 @@ func (cpuBackend) InstanceNormBackward(g, y, r *Tensor) *Tensor {
 
 // instanceNormBackward: per plane, the means of g and g·y in one pass, then
 // gx = r·(g − mean(g) − y·mean(g·y)).
-func instanceNormBackward[T float](g, y, r, gx []T, planes, hw int) {
+func instanceNormBackward[T constraints.Float](g, y, r, gx []T, planes, hw int) {
 	parallelFor(planes, max(1, elementwiseGrain/hw), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			gp, yp, op := g[p*hw:(p+1)*hw], y[p*hw:(p+1)*hw], gx[p*hw:(p+1)*hw]
@@ -115,7 +117,7 @@ func (cpuBackend) AdamStep(p, g, m, v *Tensor, h AdamHyper) (p2, m2, v2 *Tensor)
 
 // adamStep rounds after every operation as PyTorch's float32 kernels do, so
 // that the two agree step for step.
-func adamStep[T float](p, g, m, v, p2, m2, v2 []T, h AdamHyper) {
+func adamStep[T constraints.Float](p, g, m, v, p2, m2, v2 []T, h AdamHyper) {
 	b1, c1 := T(h.Beta1), T(1-h.Beta1)
 	b2, c2 := T(h.Beta2), T(1-h.Beta2)
 	eps, step, bc2 := T(h.Eps), T(h.StepSize), T(h.SqrtBC2)

@@ -1,11 +1,15 @@
 package tensor
 
-import "fmt"
+import (
+	"fmt"
+
+	"golang.org/x/exp/constraints"
+)
 
 // stridedCopy copies the elements of an array of shape s: element idx is read
 // from src[sbase + Σ idx·sst] and written to dst[dbase + Σ idx·dst]. All
 // movement primitives are this loop with different strides.
-func stridedCopy[T float](s Shape, dst []T, dbase int, dstr []int, src []T, sbase int, sstr []int) {
+func stridedCopy[T constraints.Float](s Shape, dst []T, dbase int, dstr []int, src []T, sbase int, sstr []int) {
 	if s.Numel() == 0 {
 		return
 	}
@@ -223,7 +227,7 @@ func (cpuBackend) ReflectPad2dAdjoint(g *Tensor, p Pad2d) *Tensor {
 
 // reflectPad moves data between padded planes pad (h+t+b, w+l+r) and input
 // planes x (h, w): forward copies x into pad; adjoint adds pad into x.
-func reflectPad[T float](pad, x []T, h, w int, p Pad2d, adjoint bool) {
+func reflectPad[T constraints.Float](pad, x []T, h, w int, p Pad2d, adjoint bool) {
 	ph, pw := h+p.Top+p.Bottom, w+p.Left+p.Right
 	planes := len(x) / (h * w)
 	cols := make([]int, pw)

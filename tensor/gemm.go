@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"golang.org/x/exp/constraints"
 )
 
 // A cache-blocked, parallel matrix product, C = A·B, the engine of the fast
@@ -33,7 +35,7 @@ import (
 // im2col matrix.
 
 // gemmKernel is a micro-kernel with its tile size.
-type gemmKernel[T float] struct {
+type gemmKernel[T constraints.Float] struct {
 	name   string
 	mr, nr int
 	// fn computes the mr×nr tile
@@ -59,7 +61,7 @@ const (
 // operand is a matrix that packs itself into panels. Both sides of a product
 // use it: the "items" are the rows of A or the columns of B, the "depth" is
 // the shared dimension.
-type operand[T float] interface {
+type operand[T constraints.Float] interface {
 	// pack writes items [i0, i1) over depth [p0, p1) into dst as panels of
 	// width w: item i, depth p goes to
 	//
@@ -73,7 +75,7 @@ type operand[T float] interface {
 // data[i·itemStride + p·depthStride]. A row-major m×k matrix A with row
 // length lda is strided{A, lda, 1}; a row-major k×n matrix B is
 // strided{B, 1, ldb}; a transpose swaps the two strides.
-type strided[T float] struct {
+type strided[T constraints.Float] struct {
 	data                    []T
 	itemStride, depthStride int
 }
@@ -109,13 +111,13 @@ func (s strided[T]) pack(dst []T, w, i0, i1, p0, p1 int) {
 
 // panels is a whole operand packed once: item i, depth p at
 // data[(i/w)·depth·w + p·w + i%w].
-type panels[T float] struct {
+type panels[T constraints.Float] struct {
 	w, items, depth int
 	data            []T
 }
 
 // packAll packs items [0, items) of op over its whole depth, in parallel.
-func packAll[T float](op operand[T], w, items, depth int) panels[T] {
+func packAll[T constraints.Float](op operand[T], w, items, depth int) panels[T] {
 	np := (items + w - 1) / w
 	pn := panels[T]{w: w, items: items, depth: depth, data: getScratch[T](np * w * depth)}
 	parallelFor(np, max(1, 1<<16/max(1, w*depth)), func(lo, hi int) {
@@ -127,7 +129,7 @@ func packAll[T float](op operand[T], w, items, depth int) panels[T] {
 // packInto packs items [0, items) of op over its whole depth on the calling
 // goroutine, into buf when it is large enough, else into a new scratch
 // buffer (buf going back to the pool).
-func packInto[T float](buf []T, op operand[T], w, items, depth int) panels[T] {
+func packInto[T constraints.Float](buf []T, op operand[T], w, items, depth int) panels[T] {
 	size := (items + w - 1) / w * w * depth
 	if cap(buf) < size {
 		putScratch(buf)
@@ -148,12 +150,12 @@ func (pn panels[T]) at(q, p0 int) []T {
 }
 
 // gemmConfig holds the kernel and blocking sizes of one product.
-type gemmConfig[T float] struct {
+type gemmConfig[T constraints.Float] struct {
 	kern       gemmKernel[T]
 	kc, mc, nc int
 }
 
-func defaultGemmConfig[T float](kern gemmKernel[T]) gemmConfig[T] {
+func defaultGemmConfig[T constraints.Float](kern gemmKernel[T]) gemmConfig[T] {
 	mc := max(kern.mr, gemmMC/kern.mr*kern.mr)
 	nc := max(kern.nr, gemmNC/kern.nr*kern.nr)
 	return gemmConfig[T]{kern: kern, kc: gemmKC, mc: mc, nc: nc}
@@ -162,7 +164,7 @@ func defaultGemmConfig[T float](kern gemmKernel[T]) gemmConfig[T] {
 // gemm computes C = A·B, or C += A·B when accumulate is true, for an m×k
 // operand a and a k×n operand b; C is row-major with row stride ldc. It uses
 // up to GOMAXPROCS goroutines.
-func gemm[T float](kern gemmKernel[T], m, n, k int, a, b operand[T], c []T, ldc int, accumulate bool) {
+func gemm[T constraints.Float](kern gemmKernel[T], m, n, k int, a, b operand[T], c []T, ldc int, accumulate bool) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -176,7 +178,7 @@ func gemm[T float](kern gemmKernel[T], m, n, k int, a, b operand[T], c []T, ldc 
 }
 
 // gemmPacked is gemm with A already packed in panels of cfg.kern.mr.
-func gemmPacked[T float](cfg gemmConfig[T], a panels[T], n int, b operand[T], c []T, ldc int, accumulate bool) {
+func gemmPacked[T constraints.Float](cfg gemmConfig[T], a panels[T], n int, b operand[T], c []T, ldc int, accumulate bool) {
 	m, mr, nr := a.items, cfg.kern.mr, cfg.kern.nr
 	// Split C between the workers: by columns when there are enough of
 	// them (every worker then packs only its own part of B), else by rows
@@ -204,12 +206,12 @@ func gemmPacked[T float](cfg gemmConfig[T], a panels[T], n int, b operand[T], c 
 }
 
 // gemmScratch is the memory one worker packs B into.
-type gemmScratch[T float] struct {
+type gemmScratch[T constraints.Float] struct {
 	b, tile []T
 }
 
 // newGemmScratch returns scratch for products with up to n columns.
-func newGemmScratch[T float](cfg gemmConfig[T], n int) *gemmScratch[T] {
+func newGemmScratch[T constraints.Float](cfg gemmConfig[T], n int) *gemmScratch[T] {
 	nr := cfg.kern.nr
 	nc := (min(cfg.nc, n) + nr - 1) / nr * nr
 	return &gemmScratch[T]{b: getScratch[T](cfg.kc * nc), tile: make([]T, cfg.kern.mr*nr)}
@@ -220,7 +222,7 @@ func (s *gemmScratch[T]) release() { putScratch(s.b) }
 // gemmRect computes rows [i0, i1) and columns [j0, j1) of C = A·B (or
 // C += A·B) on the calling goroutine: the loops over nc, kc and mc blocks
 // of the scheme above. i0 is a multiple of mr.
-func gemmRect[T float](cfg gemmConfig[T], a panels[T], b operand[T], c []T, ldc int, accumulate bool, i0, i1, j0, j1 int, s *gemmScratch[T]) {
+func gemmRect[T constraints.Float](cfg gemmConfig[T], a panels[T], b operand[T], c []T, ldc int, accumulate bool, i0, i1, j0, j1 int, s *gemmScratch[T]) {
 	k := a.depth
 	if k == 0 {
 		if !accumulate {
@@ -253,7 +255,7 @@ func gemmRect[T float](cfg gemmConfig[T], a panels[T], b operand[T], c []T, ldc 
 // from the start of a) and the packed columns [j0, j1) in bbuf, with depth
 // kc starting at p0. Tiles that stick out of C are computed into tmp and
 // the part that fits is copied.
-func macroKernel[T float](kern gemmKernel[T], a panels[T], p0, kc, i0, i1 int, bbuf []T, j0, j1 int, c []T, ldc int, accumulate bool, tmp []T) {
+func macroKernel[T constraints.Float](kern gemmKernel[T], a panels[T], p0, kc, i0, i1 int, bbuf []T, j0, j1 int, c []T, ldc int, accumulate bool, tmp []T) {
 	mr, nr := kern.mr, kern.nr
 	for j := j0; j < j1; j += nr {
 		bp := bbuf[(j-j0)/nr*kc*nr:][:kc*nr]

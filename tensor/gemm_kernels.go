@@ -1,15 +1,17 @@
 package tensor
 
+import "golang.org/x/exp/constraints"
+
 // The portable micro-kernel and the choice of kernel per element type.
 
 // goKernel returns the portable micro-kernel: a 4×4 tile of C in sixteen
 // local variables, which the Go compiler keeps in registers. It serves
 // float64 everywhere and float32 where no assembly kernel fits the CPU.
-func goKernel[T float]() gemmKernel[T] {
+func goKernel[T constraints.Float]() gemmKernel[T] {
 	return gemmKernel[T]{name: "go4x4", mr: 4, nr: 4, fn: kernelGo4x4[T], rows: kernelGo4x4Rows[T]}
 }
 
-func kernelGo4x4[T float](k int, a, b, c []T, ldc int, accumulate bool) {
+func kernelGo4x4[T constraints.Float](k int, a, b, c []T, ldc int, accumulate bool) {
 	a, b = a[:4*k], b[:4*k]
 	var c00, c01, c02, c03, c10, c11, c12, c13 T
 	var c20, c21, c22, c23, c30, c31, c32, c33 T
@@ -49,7 +51,7 @@ func kernelGo4x4[T float](k int, a, b, c []T, ldc int, accumulate bool) {
 }
 
 // kernelGo4x4Rows is kernelGo4x4 with row p of B at base[offs[p]:].
-func kernelGo4x4Rows[T float](k int, a, base []T, offs []int, c []T, ldc int, accumulate bool) {
+func kernelGo4x4Rows[T constraints.Float](k int, a, base []T, offs []int, c []T, ldc int, accumulate bool) {
 	a, offs = a[:4*k], offs[:k]
 	var c00, c01, c02, c03, c10, c11, c12, c13 T
 	var c20, c21, c22, c23, c30, c31, c32, c33 T
@@ -91,7 +93,7 @@ func kernelGo4x4Rows[T float](k int, a, base []T, offs []int, c []T, ldc int, ac
 // defaultKernel returns the fastest micro-kernel for T on this machine: an
 // assembly kernel for float32 when the CPU has one (gemm_amd64.go), the
 // portable kernel otherwise.
-func defaultKernel[T float]() gemmKernel[T] {
+func defaultKernel[T constraints.Float]() gemmKernel[T] {
 	var zero T
 	if _, ok := any(zero).(float32); ok {
 		if ks := asmKernels(); len(ks) > 0 {
@@ -114,14 +116,14 @@ func float32Kernels() []gemmKernel[float32] {
 //
 // The weight gradient of a convolution with few output channels uses it
 // (see conv2dWeightGradDot in im2col.go).
-type dotKernel[T float] struct {
+type dotKernel[T constraints.Float] struct {
 	name          string
 	mo, nt, lanes int
 	fn            func(rows, chunks int, a []T, aPlane, aRow int, b []T, offs []int, bRow int, out []T)
 }
 
 // checkDot panics unless every value a dot kernel reads lies inside a and b.
-func checkDot[T float](k dotKernel[T], rows, chunks int, a []T, aPlane, aRow int, b []T, offs []int, bRow int, out []T) {
+func checkDot[T constraints.Float](k dotKernel[T], rows, chunks int, a []T, aPlane, aRow int, b []T, offs []int, bRow int, out []T) {
 	if rows == 0 || chunks == 0 {
 		return
 	}
@@ -137,7 +139,7 @@ func checkDot[T float](k dotKernel[T], rows, chunks int, a []T, aPlane, aRow int
 }
 
 // goDotKernel is the portable dot kernel: 3 rows of A by 4 of B.
-func goDotKernel[T float]() dotKernel[T] {
+func goDotKernel[T constraints.Float]() dotKernel[T] {
 	k := dotKernel[T]{name: "go3x4", mo: 3, nt: 4, lanes: 1}
 	k.fn = func(rows, chunks int, a []T, aPlane, aRow int, b []T, offs []int, bRow int, out []T) {
 		checkDot(k, rows, chunks, a, aPlane, aRow, b, offs, bRow, out)
@@ -161,7 +163,7 @@ func goDotKernel[T float]() dotKernel[T] {
 }
 
 // defaultDotKernel returns the fastest dot kernel for T on this machine.
-func defaultDotKernel[T float]() dotKernel[T] {
+func defaultDotKernel[T constraints.Float]() dotKernel[T] {
 	var zero T
 	if _, ok := any(zero).(float32); ok {
 		if ks := asmDotKernels(); len(ks) > 0 {

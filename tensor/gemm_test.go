@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"math"
 	"testing"
+
+	"golang.org/x/exp/constraints"
 )
 
 // naiveProduct returns A·B in float64 for row-major A (m×k) and B (k×n).
-func naiveProduct[T float](m, n, k int, a, b []T) []float64 {
+func naiveProduct[T constraints.Float](m, n, k int, a, b []T) []float64 {
 	c := make([]float64, m*n)
 	for i := range m {
 		for p := range k {
@@ -20,7 +22,7 @@ func naiveProduct[T float](m, n, k int, a, b []T) []float64 {
 	return c
 }
 
-func randSlice[T float](seed uint64, n int) []T {
+func randSlice[T constraints.Float](seed uint64, n int) []T {
 	r := NewRand(seed)
 	s := make([]T, n)
 	for i := range s {
@@ -36,7 +38,7 @@ var gemmShapes = [][3]int{
 	{13, 200, 300}, {64, 17, 9}, {300, 70, 40}, {2, 1000, 1}, {100, 100, 0},
 }
 
-func checkGemm[T float](t *testing.T, kern gemmKernel[T], tol float64) {
+func checkGemm[T constraints.Float](t *testing.T, kern gemmKernel[T], tol float64) {
 	for _, sh := range gemmShapes {
 		m, n, k := sh[0], sh[1], sh[2]
 		for _, transA := range []bool{false, true} {

@@ -1,5 +1,7 @@
 package tensor
 
+import "golang.org/x/exp/constraints"
+
 // Convolutions as matrix products (the "im2col" method). For one image x
 // (C, H, W), write col(x) for the matrix with one row per kernel tap
 // (c, ki, kj) and one column per output pixel (i, j):
@@ -79,7 +81,7 @@ func outputRuns(runs []outputRun, q, n, ow int) []outputRun {
 // pixels, depth is kernel taps. Packing walks each panel's pixels one output
 // row at a time, so that for stride 1 every run is a copy of part of an
 // input row.
-type im2colB[T float] struct {
+type im2colB[T constraints.Float] struct {
 	x  []T // one image, (C, H, W)
 	cw convWindow
 }
@@ -143,7 +145,7 @@ func (op im2colB[T]) pack(dst []T, w, i0, i1, p0, p1 int) {
 // im2colTB is col(x)ᵀ as the right operand: items are kernel taps, depth is
 // output pixels. Packing walks each tap's pixels along the output rows and
 // writes them down a panel column.
-type im2colTB[T float] struct {
+type im2colTB[T constraints.Float] struct {
 	x  []T
 	cw convWindow
 }
@@ -197,7 +199,7 @@ func (op im2colTB[T]) pack(dst []T, w, i0, i1, p0, p1 int) {
 // pixels [j0, j0+n) with row stride ld — onto the image gx (C, H, W), the
 // adjoint of reading col(x). Channels are independent, so it runs in
 // parallel over c.
-func col2imAdd[T float](gx []T, cw convWindow, col []T, ld, j0, n int) {
+func col2imAdd[T constraints.Float](gx []T, cw convWindow, col []T, ld, j0, n int) {
 	taps := cw.kh * cw.kw
 	parallelFor(cw.c, max(1, elementwiseGrain/max(1, taps*n)), func(c0, c1 int) {
 		for c := c0; c < c1; c++ {
@@ -229,7 +231,7 @@ func col2imAdd[T float](gx []T, cw convWindow, col []T, ld, j0, n int) {
 // fillBias sets each row of pix values of y (O rows) to its bias b[o], the
 // starting value of a product that adds into y; with no bias it does
 // nothing (the product then overwrites y).
-func fillBias[T float](y, b []T, pix int) {
+func fillBias[T constraints.Float](y, b []T, pix int) {
 	for o, v := range b {
 		row := y[o*pix:][:pix]
 		for i := range row {
@@ -239,7 +241,7 @@ func fillBias[T float](y, b []T, pix int) {
 }
 
 // conv2dGEMM is the forward convolution as Wm · col(x) for every image.
-func conv2dGEMM[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
+func conv2dGEMM[T constraints.Float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 	cw := windowOf(g)
 	k, pix := cw.rows(), g.oh*g.ow
 	cfg := defaultGemmConfig(kern)
@@ -267,7 +269,7 @@ func conv2dGEMM[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 // so one table of K offsets serves every tile and nothing is packed. That
 // matters when the output channels are few (the generator's last layer has
 // 3): packing col(x) then costs more than the products it feeds.
-func conv2dRows[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
+func conv2dRows[T constraints.Float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 	mr, nr := kern.mr, kern.nr
 	k, pix := g.c*g.kh*g.kw, g.oh*g.ow
 	chunks := (g.ow + nr - 1) / nr
@@ -342,7 +344,7 @@ func rowsApplies(g convGeom, nr int) bool {
 }
 
 // conv2dWeightGradGEMM is gw = Σₙ gyₙ · col(xₙ)ᵀ.
-func conv2dWeightGradGEMM[T float](kern gemmKernel[T], g convGeom, x, gy, gw []T) {
+func conv2dWeightGradGEMM[T constraints.Float](kern gemmKernel[T], g convGeom, x, gy, gw []T) {
 	cw := windowOf(g)
 	k, pix := cw.rows(), g.oh*g.ow
 	cfg := defaultGemmConfig(kern)
@@ -366,7 +368,7 @@ func conv2dWeightGradGEMM[T float](kern gemmKernel[T], g convGeom, x, gy, gw []T
 // where every tap of an output row is a contiguous run, vectorised along
 // the pixels of a row, so nothing is packed. A dot kernel computes mo
 // channels by nt taps at a time.
-func conv2dWeightGradDot[T float](dk dotKernel[T], g convGeom, x, gy, gw []T) {
+func conv2dWeightGradDot[T constraints.Float](dk dotKernel[T], g convGeom, x, gy, gw []T) {
 	mo, nt, lanes := dk.mo, dk.nt, dk.lanes
 	k := g.c * g.kh * g.kw
 	owv := (g.ow + lanes - 1) / lanes * lanes // gy rows padded to whole vectors
@@ -416,7 +418,7 @@ func conv2dWeightGradDot[T float](dk dotKernel[T], g convGeom, x, gy, gw []T) {
 
 // conv2dInputGradGEMM is gx = col2im(Wmᵀ · gy), a block of output pixels
 // at a time so that the col block stays near 4 MiB.
-func conv2dInputGradGEMM[T float](kern gemmKernel[T], g convGeom, gy, w, gx []T) {
+func conv2dInputGradGEMM[T constraints.Float](kern gemmKernel[T], g convGeom, gy, w, gx []T) {
 	cw := windowOf(g)
 	k, pix := cw.rows(), g.oh*g.ow
 	cfg := defaultGemmConfig(kern)

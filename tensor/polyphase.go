@@ -1,5 +1,7 @@
 package tensor
 
+import "golang.org/x/exp/constraints"
+
 // Convolutions over the phases of the input.
 //
 // With stride s, output pixel (i, j) and tap (ki, kj) read the input at
@@ -57,7 +59,7 @@ func (l phaseLayout) size(c int) int { return c * l.s * l.s * l.hq * l.wq }
 
 // fill writes the phases of one image xn (C, H, W) into buf, zeros where
 // they fall in the padding, in parallel over channels.
-func fillPhases[T float](l phaseLayout, g convGeom, xn, buf []T) {
+func fillPhases[T constraints.Float](l phaseLayout, g convGeom, xn, buf []T) {
 	s, plane := l.s, l.hq*l.wq
 	parallelFor(g.c, max(1, elementwiseGrain/(s*s*plane)), func(c0, c1 int) {
 		for c := c0; c < c1; c++ {
@@ -96,7 +98,7 @@ func fillPhases[T float](l phaseLayout, g convGeom, xn, buf []T) {
 // pixel (j/ow, j%ow) and whose depth p reads buf[offs[p] + (j/ow)·row +
 // j%ow]: col(x) over the phases of x. Packing copies one run per output
 // row and depth.
-type offsetB[T float] struct {
+type offsetB[T constraints.Float] struct {
 	buf     []T
 	offs    []int
 	ow, row int
@@ -122,7 +124,7 @@ func (op offsetB[T]) pack(dst []T, w, i0, i1, p0, p1 int) {
 
 // conv2dPhases is the forward convolution as Wm · col(x), col(x) read from
 // the phases of each image.
-func conv2dPhases[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
+func conv2dPhases[T constraints.Float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 	k, pix := g.c*g.kh*g.kw, g.oh*g.ow
 	cfg := defaultGemmConfig(kern)
 	wm := packAll[T](strided[T]{w, k, 1}, kern.mr, g.o, k)

@@ -1,6 +1,10 @@
 package tensor
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"golang.org/x/exp/constraints"
+)
 
 // Scratch memory for the fast convolutions. One Winograd convolution of
 // 256 channels on 64×64 needs about 25 MiB of transformed weights, tiles
@@ -14,7 +18,7 @@ import "math/bits"
 // getScratch returns a slice of n elements with arbitrary contents. Give it
 // back with putScratch when done. Lengths are rounded up to powers of two
 // so that a few free lists serve every size.
-func getScratch[T float](n int) []T {
+func getScratch[T constraints.Float](n int) []T {
 	if n == 0 {
 		return nil
 	}
@@ -23,7 +27,7 @@ func getScratch[T float](n int) []T {
 }
 
 // putScratch returns a slice from getScratch to its free list.
-func putScratch[T float](s []T) {
+func putScratch[T constraints.Float](s []T) {
 	c := bits.Len(uint(cap(s))) - 1
 	if cap(s) == 0 || cap(s) != 1<<c {
 		return // not from getScratch

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"golang.org/x/exp/constraints"
 )
 
 // Recycled memory for the results of CPU primitives and for the scratch
@@ -77,12 +79,12 @@ const trimAfter = 64
 type storage struct{ _ *byte }
 
 // freeLists holds the free buffers of one element type by length.
-type freeLists[T float] struct {
+type freeLists[T constraints.Float] struct {
 	mu    sync.Mutex
 	byLen map[int]*freeList[T]
 }
 
-type freeList[T float] struct {
+type freeList[T constraints.Float] struct {
 	bufs    [][]T
 	lastUse uint64 // the collection count when last asked for
 }
@@ -104,7 +106,7 @@ var (
 	recycle recycler
 )
 
-func freeFor[T float]() *freeLists[T] {
+func freeFor[T constraints.Float]() *freeLists[T] {
 	if l, ok := any(&free32).(*freeLists[T]); ok {
 		return l
 	}
@@ -146,7 +148,7 @@ func (f *freeLists[T]) put(b []T) {
 }
 
 // putBuffer is the cleanup of a storage: it takes back the buffer.
-func putBuffer[T float](b []T) { freeFor[T]().put(b) }
+func putBuffer[T constraints.Float](b []T) { freeFor[T]().put(b) }
 
 // trim drops the free buffers of lengths not asked for in trimAfter
 // collections.
@@ -190,7 +192,7 @@ func newRecycled(dt DType, s Shape, zero bool) *Tensor {
 	panic("tensor: unknown dtype " + dt.String())
 }
 
-func recycled[T float](dt DType, s Shape, zero bool) *Tensor {
+func recycled[T constraints.Float](dt DType, s Shape, zero bool) *Tensor {
 	n := s.Numel()
 	if n*sizeOf[T]() < recycleMin {
 		return Wrap(CPU, dt, s, make([]T, n))
@@ -207,7 +209,7 @@ func recycled[T float](dt DType, s Shape, zero bool) *Tensor {
 }
 
 // sizeOf returns the size of a T in bytes.
-func sizeOf[T float]() int {
+func sizeOf[T constraints.Float]() int {
 	var zero T
 	return int(unsafe.Sizeof(zero))
 }

@@ -1,5 +1,7 @@
 package tensor
 
+import "golang.org/x/exp/constraints"
+
 // Winograd's minimal filtering F(4×4, 3×3) for 3×3, stride-1 convolutions
 // (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016).
 //
@@ -106,7 +108,7 @@ func transpose(p [][]float64) [][]float64 {
 // kron returns the Kronecker product P⊗P of an r×c matrix P with itself,
 // row-major (r² × c²): entry (i·r + j, k·c + l) is P[i][k]·P[j][l], so that
 // (P⊗P)·vec(X) = vec(P X Pᵀ) for X flattened row by row.
-func kron[T float](p [][]float64) []T {
+func kron[T constraints.Float](p [][]float64) []T {
 	r, c := len(p), len(p[0])
 	out := make([]T, r*r*c*c)
 	for i := range r {
@@ -138,7 +140,7 @@ type winogradPlan struct {
 // winogradApplies reports whether the dispatch uses conv2dWinograd for g:
 // float32, 3×3, stride 1, and enough channels that the transforms pay for
 // themselves. (conv2dWinograd itself works for any 3×3 stride-1 g.)
-func winogradApplies[T float](g convGeom) bool {
+func winogradApplies[T constraints.Float](g convGeom) bool {
 	var zero T
 	_, f32 := any(zero).(float32)
 	return f32 && g.kh == 3 && g.kw == 3 && g.stride == 1 && g.c >= 16 && g.o >= 16
@@ -148,7 +150,7 @@ func winogradApplies[T float](g convGeom) bool {
 // F(4×4, 3×3): the weights are transformed once, then each task, a block
 // of tiles of one image, transforms its input tiles (V), runs the 36
 // products M[ξ] = U[ξ]·V[ξ], and transforms M into outputs.
-func conv2dWinograd[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
+func conv2dWinograd[T constraints.Float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 	pl := winogradPlan{g: g, th: (g.oh + 3) / 4, tw: (g.ow + 3) / 4, mr: kern.mr, nr: kern.nr}
 	pl.tiles = pl.th * pl.tw
 	// About 64 tiles per task: enough columns to reuse each U panel.
@@ -218,7 +220,7 @@ func conv2dWinograd[T float](kern gemmKernel[T], g convGeom, x, w, b, y []T) {
 // of gM[ξ] holds mr output channels per tile, a B panel of V[ξ]ᵀ nr input
 // channels per tile. The transforms write their results in exactly that
 // order (winogradChannelTiles), and the products need no packing.
-func conv2dWeightGradWinograd[T float](kern gemmKernel[T], g convGeom, x, gy, gw []T) {
+func conv2dWeightGradWinograd[T constraints.Float](kern gemmKernel[T], g convGeom, x, gy, gw []T) {
 	mr, nr := kern.mr, kern.nr
 	th, tw := (g.oh+3)/4, (g.ow+3)/4
 	tiles := th * tw
@@ -297,7 +299,7 @@ func conv2dWeightGradWinograd[T float](kern gemmKernel[T], g convGeom, x, gy, gw
 //
 // (planes past the last, and tiles past the last, are zero). Packing
 // gathers the same pixel of `lanes` planes at a time.
-type winogradChannelTiles[T float] struct {
+type winogradChannelTiles[T constraints.Float] struct {
 	cw                      convWindow // the planes and the tile window
 	x                       []T
 	tiles, t0, chunk, lanes int
@@ -367,7 +369,7 @@ func (op winogradChannelTiles[T]) pack(dst []T, width, i0, i1, p0, p1 int) {
 // ordered so that row ξ of the result is U[ξ] packed as A panels of mr
 // output channels: item (o/mr)·C·mr + c·mr + o%mr is kernel w[o, c]. Items
 // with o ≥ O are zero.
-type winogradKernels[T float] struct {
+type winogradKernels[T constraints.Float] struct {
 	w  []T
 	pl winogradPlan
 }
@@ -408,7 +410,7 @@ func (op winogradKernels[T]) pack(dst []T, width, i0, i1, p0, p1 int) {
 //
 // A panel is nr consecutive tiles of one channel, which are the columns of
 // col(x) for a 6×6 window with stride 4.
-type winogradTiles[T float] struct {
+type winogradTiles[T constraints.Float] struct {
 	patches   im2colB[T] // the image and the tile window
 	tiles     int        // tiles per plane
 	t0, block int
@@ -450,7 +452,7 @@ func (op winogradTiles[T]) pack(dst []T, width, i0, i1, p0, p1 int) {
 // gatherTile copies the size×size tile of a plane (h×w) whose top left
 // corner is (h0, w0) into dst, position (r, s) of the tile to
 // dst[(r·size + s)·stride], with zeros where the tile leaves the plane.
-func gatherTile[T float](dst []T, stride int, plane []T, h, w, h0, w0, size int) {
+func gatherTile[T constraints.Float](dst []T, stride int, plane []T, h, w, h0, w0, size int) {
 	if h0 >= 0 && w0 >= 0 && h0+size <= h && w0+size <= w {
 		for r := range size {
 			row := plane[(h0+r)*w+w0:][:size]
@@ -483,7 +485,7 @@ func tileWindow(planes, h, w, size, pad, th, tw int) convWindow {
 // the 36 positions, both operands already in panels. The micro-kernel
 // takes up to 256 channels per call: the V panel (256·nr values) then
 // lives in L2 rather than L1, but fewer passes over M measured faster.
-func winogradProducts[T float](pl winogradPlan, kern gemmKernel[T], u, v, m []T) {
+func winogradProducts[T constraints.Float](pl winogradPlan, kern gemmKernel[T], u, v, m []T) {
 	c := pl.g.c
 	kcMax := min(c, 256)
 	for xi := range 36 {
@@ -506,7 +508,7 @@ func winogradProducts[T float](pl winogradPlan, kern gemmKernel[T], u, v, m []T)
 // winogradScatter writes the output blocks Y (16 × O·block: row 4r+s,
 // column o·block + tl holds output (r, s) of tile t0 + tl) into y (O, OH,
 // OW), adding the bias and dropping what falls outside the output.
-func winogradScatter[T float](pl winogradPlan, yt, b []T, t0 int, y []T) {
+func winogradScatter[T constraints.Float](pl winogradPlan, yt, b []T, t0 int, y []T) {
 	g := pl.g
 	ld := g.o * pl.block
 	nt := min(pl.block, pl.tiles-t0)
