@@ -145,8 +145,12 @@ type Backend interface {
 	// gy (N, O, OH, OW) give (O, C, kh, kw).
 	Conv2dWeightGrad(x, gy *Tensor, p ConvParams, kh, kw int) *Tensor
 
-	// Fused kernels: one pass where the composed primitives would make
-	// many. Each has a composed twin in package ops that defines it.
+	// Fused kernels: one to three passes over the data where the
+	// elementary primitives above would take nine or more. Each is defined
+	// by its composed twin in fused.go (InstanceNormComposed,
+	// InstanceNormBackwardComposed, AdamStepComposed), written with those
+	// primitives, and the conformance suite checks every backend's kernel
+	// against the twin computed on the same backend.
 
 	// InstanceNorm normalises every (n, c) plane of x (N, C, H, W) over
 	// H×W: y = (x − μ)·r with μ the plane's mean, r = 1/√(σ² + eps) and σ²

@@ -1,24 +1,18 @@
 package tensor
 
 import (
-	"fmt"
 	"math"
 
 	"golang.org/x/exp/constraints"
 )
 
-// The fused kernels of the CPU backend. Each is one or two passes over the
-// data where the composed primitives would take many, and each has a
-// composed twin in package ops (InstanceNorm2d's definition, the Adam
-// formula) against which the tests check it.
-
-// checkPlanes panics unless x is (N, C, H, W) with a non-empty plane.
-func checkPlanes(op string, x *Tensor) (planes, hw int) {
-	if x.Rank() != 4 || x.shape[2]*x.shape[3] == 0 {
-		panic(fmt.Sprintf("%s: x %v is not (N, C, H, W) with H, W ≥ 1", op, x.shape))
-	}
-	return x.shape[0] * x.shape[1], x.shape[2] * x.shape[3]
-}
+// The fused kernels of the CPU backend. Each makes one to three passes over
+// the data, where its composed twin in fused.go (InstanceNormComposed,
+// InstanceNormBackwardComposed, AdamStepComposed: the definition, written
+// with the elementary primitives) calls nine primitives (AdamStep's,
+// thirteen), each writing a tensor of its own. The conformance suite checks
+// every backend's fused kernels against their twins on the same backend,
+// and against float64 loops.
 
 func (cpuBackend) InstanceNorm(x *Tensor, eps float64) (y, r *Tensor) {
 	checkCPU("instance_norm", x)
@@ -63,10 +57,7 @@ func instanceNorm[T constraints.Float](x, y, r []T, planes, hw int, eps float64)
 
 func (cpuBackend) InstanceNormBackward(g, y, r *Tensor) *Tensor {
 	checkCPU("instance_norm_backward", g, y, r)
-	planes, hw := checkPlanes("instance_norm_backward", g)
-	if !g.shape.Equal(y.shape) || !r.shape.Equal(Shape{g.shape[0], g.shape[1], 1, 1}) {
-		panic(fmt.Sprintf("instance_norm_backward: g %v, y %v, r %v (want r (N, C, 1, 1))", g.shape, y.shape, r.shape))
-	}
+	planes, hw := checkInstanceNormBackward("instance_norm_backward", g, y, r)
 	gx := newUninit(g, g.shape)
 	defer keepAlive(g, y, r)
 	switch d := g.data.(type) {
@@ -99,11 +90,7 @@ func instanceNormBackward[T constraints.Float](g, y, r, gx []T, planes, hw int) 
 
 func (cpuBackend) AdamStep(p, g, m, v *Tensor, h AdamHyper) (p2, m2, v2 *Tensor) {
 	checkCPU("adam_step", p, g, m, v)
-	for _, t := range []*Tensor{g, m, v} {
-		if !t.shape.Equal(p.shape) {
-			panic(fmt.Sprintf("adam_step: p %v, g %v, m %v, v %v differ", p.shape, g.shape, m.shape, v.shape))
-		}
-	}
+	checkAdam("adam_step", p, g, m, v)
 	p2, m2, v2 = newUninit(p, p.shape), newUninit(p, p.shape), newUninit(p, p.shape)
 	defer keepAlive(p, g, m, v)
 	switch d := p.data.(type) {

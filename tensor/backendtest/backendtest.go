@@ -897,6 +897,18 @@ func checkPanics(s *suite) {
 		{"conv2d weight grad with batches 1 and 2", "(2, 4, 3, 3)", func() {
 			s.b.Conv2dWeightGrad(d(1, 2, 5, 5), d(2, 4, 3, 3), tensor.ConvParams{Stride: 1}, 3, 3)
 		}},
+		{"instance norm of (2, 3, 4)", "(2, 3, 4)", func() { s.b.InstanceNorm(d(2, 3, 4), 1e-5) }},
+		{"composed instance norm of (2, 3, 4)", "(2, 3, 4)", func() { tensor.InstanceNormComposed(s.b, d(2, 3, 4), 1e-5) }},
+		{"instance norm backward with r (1, 3, 1, 1) for g (2, 3, 4, 5)", "(1, 3, 1, 1)", func() {
+			s.b.InstanceNormBackward(d(2, 3, 4, 5), d(2, 3, 4, 5), d(1, 3, 1, 1))
+		}},
+		{"composed instance norm backward with r (1, 3, 1, 1) for g (2, 3, 4, 5)", "(1, 3, 1, 1)", func() {
+			tensor.InstanceNormBackwardComposed(s.b, d(2, 3, 4, 5), d(2, 3, 4, 5), d(1, 3, 1, 1))
+		}},
+		{"adam step with m (3, 2) for p (2, 3)", "(3, 2)", func() { s.b.AdamStep(d(2, 3), d(2, 3), d(3, 2), d(2, 3), adamHyper()) }},
+		{"composed adam step with m (3, 2) for p (2, 3)", "(3, 2)", func() {
+			tensor.AdamStepComposed(s.b, d(2, 3), d(2, 3), d(3, 2), d(2, 3), adamHyper())
+		}},
 	}
 	for _, c := range cases {
 		msg, ok := panics(c.call)

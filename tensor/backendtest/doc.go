@@ -9,6 +9,12 @@
 // checks the CPU backend too, and any backend that passes agrees with the
 // CPU. Values travel through FromHost and ToHost only.
 //
+// The fused kernels (InstanceNorm, InstanceNormBackward, AdamStep) are
+// checked twice: against float64 loops, and against their composed twins
+// (tensor.InstanceNormComposed, InstanceNormBackwardComposed,
+// AdamStepComposed), the definitions written with the elementary
+// primitives, computed on the backend under test.
+//
 // Beyond values, every primitive must return a tensor of the operands' dtype
 // on the backend itself, leave its operands unchanged, and panic on operands
 // that do not fit, naming the shapes. Tolerances: data movement, selection,

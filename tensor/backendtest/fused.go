@@ -7,7 +7,21 @@ import (
 	"github.com/camcycle/camcycle/tensor"
 )
 
-// ---- Fused kernels, against their definitions written out in float64 ----
+// ---- Fused kernels ----
+
+// Each fused kernel is checked against its definition written out in
+// float64 loops, and against its composed twin (tensor.InstanceNormComposed,
+// InstanceNormBackwardComposed, AdamStepComposed) computed on the same
+// backend from its elementary primitives.
+
+// expectTwin checks a fused kernel's result got against twin, its composed
+// twin's: each may be tol off the exact value, so the two may differ by
+// twice that.
+func (s *suite) expectTwin(what string, got, twin *tensor.Tensor, tol tolerance, in ...operand) {
+	s.t.Helper()
+	tol.scale *= 2
+	s.expect(what+" against its composed twin", got, twin.Shape(), s.b.ToHost(twin).Values(), tol, in...)
+}
 
 func checkInstanceNorm(s *suite) {
 	for _, sh := range []tensor.Shape{{1, 1, 1, 1}, {2, 3, 4, 5}, {1, 4, 17, 9}, {2, 64, 33, 33}} {
@@ -38,6 +52,9 @@ func checkInstanceNorm(s *suite) {
 		y, rs := s.b.InstanceNorm(x.dev, 1e-5)
 		s.expect(fmt.Sprintf("instance_norm %v: y", sh), y, sh, want, sumOf(abs), x)
 		s.expect(fmt.Sprintf("instance_norm %v: r", sh), rs, tensor.Shape{sh[0], sh[1], 1, 1}, r, sumOf(rabs), x)
+		ty, tr := tensor.InstanceNormComposed(s.b, x.dev, 1e-5)
+		s.expectTwin(fmt.Sprintf("instance_norm %v: y", sh), y, ty, sumOf(abs), x)
+		s.expectTwin(fmt.Sprintf("instance_norm %v: r", sh), rs, tr, sumOf(rabs), x)
 	}
 }
 
@@ -65,15 +82,23 @@ func checkInstanceNormBackward(s *suite) {
 				abs[p*hw+i] = rp * (math.Abs(v) + ag + math.Abs(yp[i])*agy)
 			}
 		}
-		s.expect(fmt.Sprintf("instance_norm_backward %v", sh), s.b.InstanceNormBackward(g.dev, y.dev, r.dev), sh, want, sumOf(abs), g, y, r)
+		what := fmt.Sprintf("instance_norm_backward %v", sh)
+		gx := s.b.InstanceNormBackward(g.dev, y.dev, r.dev)
+		s.expect(what, gx, sh, want, sumOf(abs), g, y, r)
+		s.expectTwin(what, gx, tensor.InstanceNormBackwardComposed(s.b, g.dev, y.dev, r.dev), sumOf(abs), g, y, r)
 	}
+}
+
+// adamHyper are CycleGAN's constants at step 2.
+func adamHyper() tensor.AdamHyper {
+	return tensor.AdamHyper{Beta1: 0.5, Beta2: 0.999, Eps: 1e-8, StepSize: 2e-4 / (1 - 0.25), SqrtBC2: math.Sqrt(1 - 0.999*0.999)}
 }
 
 func checkAdamStep(s *suite) {
 	sh := tensor.Shape{3, 1000}
 	p, g, m := s.rand(normal, sh...), s.rand(normal, sh...), s.rand(normal, sh...)
 	v := s.rand(positive, sh...)
-	h := tensor.AdamHyper{Beta1: 0.5, Beta2: 0.999, Eps: 1e-8, StepSize: 2e-4 / (1 - 0.25), SqrtBC2: math.Sqrt(1 - 0.999*0.999)}
+	h := adamHyper()
 	wp, wm, wv := make([]float64, sh.Numel()), make([]float64, sh.Numel()), make([]float64, sh.Numel())
 	for i := range wp {
 		wm[i] = h.Beta1*m.values[i] + (1-h.Beta1)*g.values[i]
@@ -84,4 +109,8 @@ func checkAdamStep(s *suite) {
 	s.expect("adam_step m", m2, sh, wm, ulps, p, g, m, v)
 	s.expect("adam_step v", v2, sh, wv, ulps, p, g, m, v)
 	s.expect("adam_step p", p2, sh, wp, ulps, p, g, m, v)
+	tp, tm, tv := tensor.AdamStepComposed(s.b, p.dev, g.dev, m.dev, v.dev, h)
+	s.expectTwin("adam_step m", m2, tm, ulps, p, g, m, v)
+	s.expectTwin("adam_step v", v2, tv, ulps, p, g, m, v)
+	s.expectTwin("adam_step p", p2, tp, ulps, p, g, m, v)
 }
