@@ -16,7 +16,9 @@ import (
 // then y·weight + bias per channel when weight and bias (C) are not nil.
 // The normalisation is one fused kernel (Backend.InstanceNorm); its
 // backward is the fused op InstanceNormBackward, whose own derivatives are
-// written with ops, so every order of derivative follows.
+// written with ops, so every order of derivative follows. The tests check
+// its value and its derivatives of orders 1 to 3 against the definition
+// above composed of ops (Mean, Sub, Mul, Rsqrt; nn_test.go).
 func InstanceNorm2d(x, weight, bias *Var, eps float64) *Var {
 	s := x.Shape()
 	if len(s) != 4 {

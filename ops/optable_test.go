@@ -405,24 +405,32 @@ func valueOrZeros(v *Var, like *tensor.Tensor) *tensor.Tensor {
 // summation may differ.
 const goldenRtol, goldenAtol = 1e-9, 1e-12
 
-// checkClose reports the first few elements of got that differ from want
-// by more than goldenRtol·|want| + goldenAtol·max(1, max|want|).
+// checkClose reports the first few elements of got that differ from
+// PyTorch's want by more than goldenRtol·|want| + goldenAtol·max(1, max|want|).
 func checkClose(t *testing.T, what string, got *tensor.Tensor, want *goldenTensor) {
 	t.Helper()
-	if !got.Shape().Equal(want.Shape) {
-		t.Errorf("%s: shape %v, PyTorch %v", what, got.Shape(), tensor.Shape(want.Shape))
+	checkCloseTo(t, what, got, want.tensor(), "PyTorch")
+}
+
+// checkCloseTo is checkClose against the float64 tensor want, computed by
+// ref.
+func checkCloseTo(t *testing.T, what string, got, want *tensor.Tensor, ref string) {
+	t.Helper()
+	if !got.Shape().Equal(want.Shape()) {
+		t.Errorf("%s: shape %v, %s %v", what, got.Shape(), ref, want.Shape())
 		return
 	}
+	wv := want.Values()
 	scale := 1.0
-	for _, w := range want.Data {
+	for _, w := range wv {
 		scale = max(scale, math.Abs(w))
 	}
 	bad := 0
 	for i, a := range got.Values() {
-		w := want.Data[i]
+		w := wv[i]
 		if !(math.Abs(a-w) <= goldenRtol*math.Abs(w)+goldenAtol*scale) {
 			if bad < 5 {
-				t.Errorf("%s: element %d is %.17g, PyTorch %.17g", what, i, a, w)
+				t.Errorf("%s: element %d is %.17g, %s %.17g", what, i, a, ref, w)
 			}
 			bad++
 		}
