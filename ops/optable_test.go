@@ -7,8 +7,10 @@ package ops_test
 //	gradgrad   second order: the gradient of Σ⟨w, Jᵀv⟩ w.r.t. x and v
 //	golden     forward, VJP and double-backward values against PyTorch
 //
-// An op added to package ops without a case fails TestOpTableCoversOps, and
-// a case without a Go function or a golden file fails TestOps.
+// An op added to package ops without a case fails TestOpTableCoversOps,
+// one without a row in the derivative table of doc.go fails
+// TestDerivativeTableCoversOps, and a case without a Go function or a
+// golden file fails TestOps.
 
 import (
 	"bytes"
@@ -550,6 +552,30 @@ func TestOpTableCoversOps(t *testing.T) {
 	for name := range forwardOnly {
 		if !isOp[name] {
 			t.Errorf("forwardOnly lists %q, which is not an exported function of package ops returning *Var", name)
+		}
+	}
+}
+
+// TestDerivativeTableCoversOps ties the derivative table of the package
+// document (doc.go) to package ops: every exported function returning *Var
+// has a row there, a code line that starts with its call.
+func TestDerivativeTableCoversOps(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "doc.go", nil, parser.ParseComments|parser.PackageClauseOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Doc == nil {
+		t.Fatal("doc.go has no package document")
+	}
+	rows := make(map[string]bool)
+	for _, line := range strings.Split(f.Doc.Text(), "\n") {
+		if name, _, ok := strings.Cut(line, "("); ok && strings.HasPrefix(name, "\t") {
+			rows[strings.TrimPrefix(name, "\t")] = true
+		}
+	}
+	for _, name := range exportedOps(t) {
+		if !rows[name] {
+			t.Errorf("ops.%s has no row in the derivative table of doc.go", name)
 		}
 	}
 }
