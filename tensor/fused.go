@@ -7,9 +7,9 @@ import "fmt"
 // primitives of the same backend: Reduce, Binary, Scalar, Unary. A fused
 // kernel must agree with its composed twin on every backend, up to
 // rounding; the conformance suite (tensor/backendtest) checks that, and
-// checks both against float64 loops. The twins are slow (each pass over
-// the data is a primitive of its own, with a tensor for its result), so
-// they serve as definitions, not as fallbacks.
+// checks the kernel against float64 loops too. The twins are slow (each
+// pass over the data is a primitive of its own, with a tensor for its
+// result): they are definitions to check against, not what training runs.
 //
 // The checks of the operands are shared with the CPU's fused kernels
 // (cpu_fused.go), so a twin panics where its kernel does.

@@ -14,9 +14,9 @@ import (
 // InstanceNormBackwardComposed, AdamStepComposed) computed on the same
 // backend from its elementary primitives.
 
-// expectTwin checks a fused kernel's result got against twin, its composed
-// twin's: each may be tol off the exact value, so the two may differ by
-// twice that.
+// expectTwin checks got, a fused kernel's result, against twin, its
+// composed twin's: each may be tol off the exact value, so the two may
+// differ by twice that.
 func (s *suite) expectTwin(what string, got, twin *tensor.Tensor, tol tolerance, in ...operand) {
 	s.t.Helper()
 	tol.scale *= 2
