@@ -32,18 +32,23 @@ func Config(dt tensor.DType) cyclegan.Options {
 	return o
 }
 
-// tolerance is the agreement expected in dtype dt.
+// tolerance is the agreement expected in dtype dt. The figures behind the
+// float32 ones are in CompareWeights' comment.
 type tolerance struct {
 	loss   float64 // relative, for each logged loss
 	update float64 // ‖Δw − Δw_torch‖ / ‖Δw_torch‖ per tensor, Δw = the weights' change
-	elem   float64 // largest |w − w_torch| per element, in units of lr·iters
+	// elem is the |Δw − Δw_torch| of one element, in units of lr·iters,
+	// beyond which the element counts as off; off is the fraction of a
+	// tensor's elements that may be off (rounded down: none in a tensor of
+	// fewer than 1/off elements).
+	elem, off float64
 }
 
 func tol(dt tensor.DType) tolerance {
 	if dt == tensor.Float64 {
-		return tolerance{loss: 1e-8, update: 1e-6, elem: 1e-6}
+		return tolerance{loss: 1e-8, update: 1e-6, elem: 1e-6, off: 0}
 	}
-	return tolerance{loss: 1e-4, update: 0.01, elem: 2.5}
+	return tolerance{loss: 1e-4, update: 0.01, elem: 0.1, off: 1e-3}
 }
 
 // Root finds the repository root (the folder holding go.mod) above the
@@ -134,27 +139,51 @@ func Run(t *testing.T, variant string, dt tensor.DType, att cyclegan.AttentionOp
 }
 
 // CompareWeights checks the weights after `iters` Adam steps against
-// PyTorch's, given the weights before. Adam divides each gradient element
-// by its own running magnitude, so an element whose gradient is tiny next
-// to the rest of its tensor takes a step of ordinary size whose direction
-// and length carry that element's large relative rounding error: in
-// float32 two correct programs (one with Winograd convolutions, one with
-// direct ones) differ there by a visible fraction of lr. So the update of
-// each tensor is compared as a whole, ‖Δw − Δw_torch‖ ≤ tl.update·‖Δw_torch‖,
-// and no element may differ by more than tl.elem·lr·iters. A wrong gradient
-// turns many steps around and fails at once. In float64 both bounds are
-// tight.
+// PyTorch's, given the weights before, in two ways.
 //
-// The biases of convolutions that feed an InstanceNorm are judged by the
-// element rule only, with 2.5·lr·iters: their gradient is exactly zero (the
-// norm subtracts the mean, bias included), so their whole update is
-// rounding noise that Adam scales to steps of about lr in random
-// directions.
+// The update of each tensor as a whole: ‖Δw − Δw_torch‖ ≤ tl.update·‖Δw_torch‖.
+//
+// And element by element, in units of lr·iters. Each Adam step moves an
+// element by about lr at most, so two runs can never differ by much more
+// than 2·lr·iters, and a bound of that size (this used to be 2.5·lr·iters)
+// could never fail. Adam divides each gradient element by its own
+// running magnitude, so every element with a gradient of consistent sign
+// steps by about lr whatever its gradient's size, and an element whose
+// gradient is small next to the rest of its tensor carries that
+// gradient's larger relative rounding error into a step of ordinary size.
+// Measured in float32 against the golden runs (Go against PyTorch):
+//
+//	variant    net   largest |Δw − Δw_torch|   elements beyond 0.01
+//	standard   G_A   0.0087                    0 of 50739
+//	standard   G_B   0.0143                    4 of 50739
+//	standard   D_*   0.0013                    0 of 44425
+//	att        G_*   0.0065                    0
+//	att        D_*   0.0013                    0
+//
+// and every element beyond 0.003 has a root-mean-square gradient (√v) of
+// 0.3–12% of its tensor's. Two PyTorch builds on different machines differ
+// by at most 0.0012. So an element is "off" beyond tl.elem = 0.1·lr·iters
+// (seven times the worst seen) and at most a fraction tl.off = 0.1% of a
+// tensor's elements may be off (none seen; the allowance is for the rare
+// element whose gradient is below rounding, where two correct programs
+// take steps of opposite sign). A wrong update moves most elements of the
+// tensors it touches by a good part of lr·iters: a negated update by twice
+// the update, a learning rate 1.5 times too large by half of it.
+// In float64 both bounds are tight: tl.update 1e-6 (measured 1.5e-13) and
+// no element off beyond 1e-6·lr·iters (measured 7e-12).
+//
+// The biases of convolutions that feed an InstanceNorm (NormedBiases) are
+// judged by 2.5·lr·iters only: their gradient is exactly zero (the norm
+// subtracts the mean, bias included), so their whole update is rounding
+// noise that Adam scales to steps of about lr in random directions
+// (measured: the two programs differ there by a median of 0.27–0.60 and up
+// to 1.98·lr·iters).
 func CompareWeights(t *testing.T, net string, n *cyclegan.Network, before map[string][]float64, want map[string]*tensor.Tensor, iters int, tl tolerance) {
 	t.Helper()
 	step := cyclegan.DefaultAdam().LR * float64(iters)
-	noisy := NormedBiases("model", n.Model)
+	normed := NormedBiases("model", n.Model)
 	worst, worstName := 0.0, ""
+	worstElem, worstElemName := 0.0, ""
 	for _, p := range n.Params() {
 		w, ok := want[p.Name]
 		if !ok {
@@ -166,22 +195,30 @@ func CompareWeights(t *testing.T, net string, n *cyclegan.Network, before map[st
 			t.Errorf("%s: %s has %d values, golden %d", net, p.Name, len(got), len(exp))
 			continue
 		}
-		elemTol := tl.elem * step
-		if noisy[p.Name] {
-			elemTol = 2.5 * step
+		elem, allowed := tl.elem, int(tl.off*float64(len(got)))
+		if normed[p.Name] {
+			elem, allowed = 2.5, 0
 		}
 		var diff2, upd2, maxd float64
+		off := 0
 		for i := range got {
 			d := got[i] - exp[i]
 			diff2 += d * d
 			upd2 += (exp[i] - w0[i]) * (exp[i] - w0[i])
-			maxd = max(maxd, math.Abs(d))
+			if math.Abs(d) > elem*step {
+				off++
+			}
+			maxd = max(maxd, math.Abs(d)/step)
 		}
-		if maxd > elemTol {
-			t.Errorf("%s: %s differs from PyTorch by up to %.3g (> %.3g)", net, p.Name, maxd, elemTol)
+		if off > allowed {
+			t.Errorf("%s: %s: %d of %d elements differ from PyTorch by more than %.2g·lr·iters (%d may), up to %.3g·lr·iters",
+				net, p.Name, off, len(got), elem, allowed, maxd)
 		}
-		if noisy[p.Name] || upd2 == 0 {
+		if normed[p.Name] || upd2 == 0 {
 			continue
+		}
+		if maxd > worstElem {
+			worstElem, worstElemName = maxd, p.Name
 		}
 		r := math.Sqrt(diff2 / upd2)
 		if r > tl.update {
@@ -191,7 +228,8 @@ func CompareWeights(t *testing.T, net string, n *cyclegan.Network, before map[st
 			worst, worstName = r, p.Name
 		}
 	}
-	t.Logf("%s: largest relative update difference %.2g (%s)", net, worst, worstName)
+	t.Logf("%s: largest relative update difference %.2g (%s), largest element difference %.2g·lr·iters (%s)",
+		net, worst, worstName, worstElem, worstElemName)
 }
 
 // NormedBiases returns the names of the biases of convolutions directly
