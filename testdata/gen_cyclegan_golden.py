@@ -16,11 +16,16 @@ the same. Written:
   <variant>/losses.json           the weighted loss terms of each iteration
   <variant>/final_net_*.safetensors        the weights after the 2 updates
 
-for three variants: "standard" and "att" in float32, the training dtype, "att"
+for four variants: "standard" and "att" in float32, the training dtype, "att"
 with the attention-consistency loss of docs/method.md section 3 on the last residual
-block (index 11), order 2; and "att64", the attention run again in float64,
-where the two programs agree to rounding (about 1e-13): the second-order
-gradient is the same computation, not merely a close one.
+block (index 11), order 2; and "standard64" and "att64", the two runs again
+in float64, where the two programs agree to rounding (about 1e-13): the
+second-order gradient is the same computation, not merely a close one, and
+the biases before an InstanceNorm, whose gradient is zero but for rounding,
+stay put on both sides instead of taking noise-driven steps of about lr.
+
+The output is the same on every run on one machine; another CPU or PyTorch
+build changes the float32 files at the level of rounding.
 """
 import itertools
 import json
@@ -255,10 +260,10 @@ def main():
     for name, net in zip(("G_A", "G_B", "D_A", "D_B"), init):
         save_safetensors(os.path.join(HERE, "init_net_%s.safetensors" % name), net.state_dict())
     states = [{k: v.clone() for k, v in n.state_dict().items()} for n in init]
-    for variant in ("standard", "att", "att64"):
+    for variant in ("standard", "att", "standard64", "att64"):
         nets = [ResnetGenerator(NGF, NBLOCKS), ResnetGenerator(NGF, NBLOCKS),
                 NLayerDiscriminator(NDF), NLayerDiscriminator(NDF)]
-        dt = torch.float64 if variant == "att64" else torch.float32
+        dt = torch.float64 if variant.endswith("64") else torch.float32
         for n, s in zip(nets, states):
             n.load_state_dict(s)
             n.to(dt)
