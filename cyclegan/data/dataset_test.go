@@ -4,10 +4,11 @@ import (
 	"image"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/camcycle/camcycle/tensor"
 )
@@ -154,17 +155,20 @@ func TestEpochIsAPureFunction(t *testing.T) {
 	}
 	again, _ := Open(opts(root))
 	e3 := u.Epoch(3)
-	if !reflect.DeepEqual(e3, again.Epoch(3)) || !reflect.DeepEqual(e3, u.Epoch(3)) {
-		t.Fatal("Epoch(3) differs between calls")
+	if d := cmp.Diff(e3, again.Epoch(3)); d != "" {
+		t.Fatalf("Epoch(3) of another Open differs (-first +second):\n%s", d)
 	}
-	if reflect.DeepEqual(e3, u.Epoch(4)) {
-		t.Error("epochs 3 and 4 are the same")
+	if d := cmp.Diff(e3, u.Epoch(3)); d != "" {
+		t.Fatalf("Epoch(3) differs between calls (-first +second):\n%s", d)
+	}
+	if cmp.Equal(e3, u.Epoch(4)) {
+		t.Errorf("epochs 3 and 4 are the same: %+v", e3)
 	}
 	o := opts(root)
 	o.Seed = 1
 	other, _ := Open(o)
-	if reflect.DeepEqual(e3, other.Epoch(3)) {
-		t.Error("seeds 0 and 1 give the same epoch")
+	if cmp.Equal(e3, other.Epoch(3)) {
+		t.Errorf("seeds 0 and 1 give the same epoch: %+v", e3)
 	}
 	// |A| = 7 = Len: every A exactly once per epoch, not in order.
 	var as []int
