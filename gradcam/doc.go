@@ -67,7 +67,7 @@
 // ngf 64, 9 blocks, 2 CPU cores) an order-2 iteration with block 18 took
 // 1.12× the standard one, with all nine blocks 1.72–1.75×; PyTorch, timed
 // in the same runs, 1.15–1.21× and 1.64–1.79× (docs/benchmarks.md).
-// BenchmarkStep times the same on a small network.
+// cyclegan's BenchmarkStep times the same on a small network.
 //
 // # Names
 //
