@@ -76,6 +76,21 @@ type ConvParams struct {
 // input of size n: ⌊(n + 2p − k)/s⌋ + 1.
 func (p ConvParams) OutSize(n, k int) int { return (n+2*p.Padding-k)/p.Stride + 1 }
 
+// PoolParams describes a 2-D pooling window: Kernel×Kernel, moved by
+// Stride, over the input padded by Padding on all four sides (at most
+// Kernel/2, as PyTorch requires), as torch.nn.MaxPool2d and AvgPool2d with
+// ceil_mode false. CountIncludePad says whether an average divides by the
+// whole window (true, PyTorch's default) or only by the window's positions
+// inside the input (false: count_include_pad=False); max pools ignore it.
+type PoolParams struct {
+	Kernel, Stride, Padding int
+	CountIncludePad         bool
+}
+
+// OutSize returns the output size of the pool on an input of size n:
+// ⌊(n + 2p − k)/s⌋ + 1.
+func (p PoolParams) OutSize(n int) int { return (n+2*p.Padding-p.Kernel)/p.Stride + 1 }
+
 // Pad2d gives the padding of the last two axes: Left and Right pad the width
 // (last axis), Top and Bottom the height.
 type Pad2d struct {
@@ -144,6 +159,22 @@ type Backend interface {
 	// Conv2dWeightGrad is the transpose of Conv2d in w: x (N, C, H, W) and
 	// gy (N, O, OH, OW) give (O, C, kh, kw).
 	Conv2dWeightGrad(x, gy *Tensor, p ConvParams, kh, kw int) *Tensor
+
+	// Pooling and resampling (the FID network's; not differentiated).
+
+	// MaxPool2d returns the largest element of each window of every plane
+	// of x (N, C, H, W); padded positions never win.
+	MaxPool2d(x *Tensor, p PoolParams) *Tensor
+	// AvgPool2d returns the mean of each window of every plane of x
+	// (N, C, H, W), padded positions counting as zeros or not at all
+	// (p.CountIncludePad).
+	AvgPool2d(x *Tensor, p PoolParams) *Tensor
+	// ResizeBilinear resizes every plane of x (N, C, H, W) to h×w by
+	// bilinear interpolation, as torch.nn.functional.interpolate(mode=
+	// "bilinear", align_corners=False) without antialiasing: output pixel i
+	// samples the input at (i + ½)·H/h − ½, clamped at 0, between its two
+	// neighbours (the last one repeated at the far edge).
+	ResizeBilinear(x *Tensor, h, w int) *Tensor
 
 	// Fused kernels: one to three passes over the data where the
 	// elementary primitives above would take nine or more. Each is defined

@@ -61,6 +61,9 @@ var checks = []struct {
 	{"Conv2d", checkConv2d},
 	{"Conv2dInputGrad", checkConv2dInputGrad},
 	{"Conv2dWeightGrad", checkConv2dWeightGrad},
+	{"MaxPool2d", checkMaxPool2d},
+	{"AvgPool2d", checkAvgPool2d},
+	{"ResizeBilinear", checkResizeBilinear},
 	{"InstanceNorm", checkInstanceNorm},
 	{"InstanceNormBackward", checkInstanceNormBackward},
 	{"AdamStep", checkAdamStep},
@@ -897,6 +900,15 @@ func checkPanics(s *suite) {
 		{"conv2d weight grad with batches 1 and 2", "(2, 4, 3, 3)", func() {
 			s.b.Conv2dWeightGrad(d(1, 2, 5, 5), d(2, 4, 3, 3), tensor.ConvParams{Stride: 1}, 3, 3)
 		}},
+		{"max pool of (2, 3, 4)", "(2, 3, 4)", func() { s.b.MaxPool2d(d(2, 3, 4), tensor.PoolParams{Kernel: 2, Stride: 1}) }},
+		{"avg pool padded by more than half its window, of (1, 1, 5, 5)", "(1, 1, 5, 5)", func() {
+			s.b.AvgPool2d(d(1, 1, 5, 5), tensor.PoolParams{Kernel: 3, Stride: 1, Padding: 2})
+		}},
+		{"max pool with a window larger than (1, 1, 2, 2)", "(1, 1, 2, 2)", func() {
+			s.b.MaxPool2d(d(1, 1, 2, 2), tensor.PoolParams{Kernel: 3, Stride: 1})
+		}},
+		{"resize of (3, 4, 5)", "(3, 4, 5)", func() { s.b.ResizeBilinear(d(3, 4, 5), 2, 2) }},
+		{"resize of (1, 1, 2, 2) to 0×3", "(1, 1, 2, 2)", func() { s.b.ResizeBilinear(d(1, 1, 2, 2), 0, 3) }},
 		{"instance norm of (2, 3, 4)", "(2, 3, 4)", func() { s.b.InstanceNorm(d(2, 3, 4), 1e-5) }},
 		{"composed instance norm of (2, 3, 4)", "(2, 3, 4)", func() { tensor.InstanceNormComposed(s.b, d(2, 3, 4), 1e-5) }},
 		{"instance norm backward with r (1, 3, 1, 1) for g (2, 3, 4, 5)", "(1, 3, 1, 1)", func() {
