@@ -81,7 +81,7 @@ def main():
     n = sum(len(s) for s in sets)
     med = statistics.median(times)
     print(json.dumps({"impl": "pytorch", "workload": "fid_features", "images": n, "size": args.size,
-                      "batch": args.batch, "threads": args.threads, "median_s": round(med, 3),
+                      "batch": args.batch, "threads": torch.get_num_threads(), "median_s": round(med, 3),
                       "min_s": round(min(times), 3), "max_s": round(max(times), 3),
                       "images_per_s": round(n / med, 2), "batch50_s": round(batch_s, 3),
                       "version": torch.__version__}), flush=True)

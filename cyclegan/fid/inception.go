@@ -283,58 +283,100 @@ func inceptionE(name string, p pool) blockSpec {
 }
 
 // The network built from the specs and a state dict.
+//
+// Two rearrangements make it faster and change no value beyond float32
+// rounding (the float64 golden test holds them to PyTorch's values within
+// 2⁻²⁴):
+//
+//   - The 1×1 convolutions that read a block's input (branch1x1,
+//     branch5x5_1, branch3x3dbl_1, …) run as one convolution, the block's
+//     head, with their output channels stacked: one pass over the input
+//     and one larger matrix product instead of three or four (measured 20
+//     to 35% faster on these layers alone, batch 50, the slices included).
+//     Each branch takes its channels of the head's output.
+//   - The FID blocks' average pool, which does not count the padding,
+//     commutes with the 1×1 convolution that follows it in branch_pool:
+//     the pool mixes positions of one channel and the convolution channels
+//     of one position, both linearly, and the pool's weights at every
+//     position sum to 1, so the bias passes through it too:
+//     avgpool(W·x + b) = W·avgpool(x) + b. So branch_pool's convolution is
+//     part of the head, and the pool averages its 32 to 192 channels
+//     instead of the block input's 192 to 1280 (measured 0.49 s → 0.19 s
+//     of pooling per batch of 50). The ReLU still comes after the pool. A
+//     max pool does not commute: Mixed_7c's branch_pool pools first.
 
 // conv is one BasicConv2d with its batch norm folded in: y = ReLU(conv(x,
-// w) + b).
+// w) + b), of which linear computes conv(x, w) + b.
 type conv struct {
 	w, b           *tensor.Tensor
 	ph, pw, stride int
 }
 
-func (c *conv) apply(be tensor.Backend, x *tensor.Tensor) *tensor.Tensor {
+func (c *conv) linear(be tensor.Backend, x *tensor.Tensor) *tensor.Tensor {
 	// Conv2d pads all four sides alike; a (0, 3) padding is the input padded
 	// along the columns first.
 	p := min(c.ph, c.pw)
 	if c.ph != c.pw {
 		x = be.Pad(x, []int{0, 0, c.ph - p, c.pw - p}, []int{0, 0, c.ph - p, c.pw - p})
 	}
-	y := be.Conv2d(x, c.w, c.b, tensor.ConvParams{Stride: c.stride, Padding: p})
-	return be.Scalar(tensor.Maximum, y, 0)
+	return be.Conv2d(x, c.w, c.b, tensor.ConvParams{Stride: c.stride, Padding: p})
 }
 
+func relu(be tensor.Backend, x *tensor.Tensor) *tensor.Tensor { return be.Scalar(tensor.Maximum, x, 0) }
+
+// branch is one branch of a block. A branch whose first convolution is in
+// the block's head (hi > 0) starts from channels [lo, hi) of the head's
+// output, before their pool and ReLU; convs are the rest of its chain.
 type branch struct {
 	pool        pool
+	lo, hi      int
 	convs, fork []*conv
 }
 
-func (br *branch) apply(be tensor.Backend, x *tensor.Tensor) *tensor.Tensor {
-	x = br.pool.apply(be, x)
+// apply returns the branch's output for the block input x and the head's
+// output h.
+func (br *branch) apply(be tensor.Backend, x, h *tensor.Tensor) *tensor.Tensor {
+	if br.hi > 0 {
+		if br.lo > 0 || br.hi < h.Dim(1) {
+			h = be.Slice(h, []int{0, br.lo, 0, 0}, []int{h.Dim(0), br.hi, h.Dim(2), h.Dim(3)})
+		}
+		x = relu(be, br.pool.apply(be, h))
+	} else {
+		x = br.pool.apply(be, x)
+	}
 	for _, c := range br.convs {
-		x = c.apply(be, x)
+		x = relu(be, c.linear(be, x))
 	}
 	if len(br.fork) == 0 {
 		return x
 	}
 	ys := make([]*tensor.Tensor, len(br.fork))
 	for i, c := range br.fork {
-		ys[i] = c.apply(be, x)
+		ys[i] = relu(be, c.linear(be, x))
 	}
 	return be.Concat(1, ys)
 }
 
-// mixed is a block: its branches and the channels they make together.
+// mixed is a block: its head (nil when no branch starts with a 1×1
+// convolution of the input), its branches and the channels they make
+// together.
 type mixed struct {
+	head     *conv
 	branches []*branch
 	out      int
 }
 
 func (m *mixed) apply(be tensor.Backend, x *tensor.Tensor) *tensor.Tensor {
+	var h *tensor.Tensor
+	if m.head != nil {
+		h = m.head.linear(be, x)
+	}
 	if len(m.branches) == 1 {
-		return m.branches[0].apply(be, x)
+		return m.branches[0].apply(be, x, h)
 	}
 	ys := make([]*tensor.Tensor, len(m.branches))
 	for i, br := range m.branches {
-		ys[i] = br.apply(be, x)
+		ys[i] = br.apply(be, x, h)
 	}
 	return be.Concat(1, ys)
 }
@@ -364,12 +406,20 @@ func (ld *loader) err(source string) error {
 // mixed builds block s on in input channels.
 func (ld *loader) mixed(s blockSpec, in int) *mixed {
 	m := &mixed{}
+	var heads []*conv // the first convolutions of the branches that start in the head
+	headOut := 0      // their output channels so far
 	for _, bs := range s.branches {
 		br := &branch{pool: bs.pool}
 		c := in
 		for _, cs := range bs.convs {
 			br.convs = append(br.convs, ld.conv(s.name, cs, c))
 			c = cs.out
+		}
+		if startsInHead(bs) {
+			br.lo, br.hi = headOut, headOut+bs.convs[0].out
+			headOut = br.hi
+			heads = append(heads, br.convs[0])
+			br.convs = br.convs[1:]
 		}
 		if len(bs.fork) > 0 {
 			forked := 0
@@ -382,7 +432,36 @@ func (ld *loader) mixed(s blockSpec, in int) *mixed {
 		m.branches = append(m.branches, br)
 		m.out += c
 	}
+	if len(heads) > 0 {
+		m.head = ld.stack(heads)
+	}
 	return m
+}
+
+// startsInHead says whether a branch's first convolution joins the block's
+// head: a 1×1 convolution of the block input or of its average pool.
+func startsInHead(bs branchSpec) bool {
+	if len(bs.convs) == 0 || (bs.pool != noPool && bs.pool != avgSame) {
+		return false
+	}
+	c := bs.convs[0]
+	return c.kh == 1 && c.kw == 1 && c.stride == 1
+}
+
+// stack returns 1×1 convolutions of one input as one, their output
+// channels stacked in order (nil if one of them could not be built).
+func (ld *loader) stack(cs []*conv) *conv {
+	if len(cs) == 1 {
+		return cs[0]
+	}
+	ws, bs := make([]*tensor.Tensor, len(cs)), make([]*tensor.Tensor, len(cs))
+	for i, c := range cs {
+		if c == nil {
+			return nil
+		}
+		ws[i], bs[i] = c.w, c.b
+	}
+	return &conv{w: ld.be.Concat(0, ws), b: ld.be.Concat(0, bs), stride: 1}
 }
 
 // conv builds BasicConv2d s of block (empty for the stem) on in input
