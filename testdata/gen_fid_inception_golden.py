@@ -11,10 +11,12 @@ the FID blocks, and the InceptionV3 wrapper (resize to 299x299, 2x - 1, four blo
 
 The real weights (pt_inception-2015-12-05-6726825d.pth) cannot be downloaded here, so
 every tensor of the state dict is filled from a formula that the Go test reproduces
-bit for bit (formula_tensor below, fid.formulaTensor in Go): for tensor `name` and
-row-major element i,
+bit for bit (formula_tensor below, formulaTensor in cyclegan/fid/inception_test.go):
+for tensor `name` and row-major element i,
 
-    z = splitmix64(fnv1a64(name) + i * 0x9E3779B97F4A7C15)      (uint64 arithmetic)
+    z = fnv1a64(name) + i * 0x9E3779B97F4A7C15                  (uint64 arithmetic)
+    z = mix64(z)          (splitmix64's output function: z ^= z >> 30, z *= 0xBF58476D1CE4E5B9,
+                           z ^= z >> 27, z *= 0x94D049BB133111EB, z ^= z >> 31)
     k = z >> 40                                                  (24 bits)
     u = (2k - 2^24 + 1) / 2^24                                   (in (-1, 1), exact in float32)
 
@@ -51,7 +53,8 @@ Files:
   inception_part_legacy.pth  a few entries of the real state dict's names, filled from
                            the formula, in torch.save's legacy format (as the real file):
                            Conv2d_1a_3x3's conv and bn tensors with num_batches_tracked,
-                           and fc.bias.
+                           and fc.bias. The legacy format keys storages by their memory
+                           address, so the bytes differ from run to run; the values not.
 """
 import base64
 import collections
@@ -69,6 +72,9 @@ OUT = os.path.join(HERE, "fid")
 
 
 # --- pytorch-fid's network (pytorch_fid/inception.py, 0.3.0) ---------------------------
+# The four FID blocks are written as pytorch-fid writes them, statement for statement and
+# repetition included, so that they can be compared with it line by line; fid_inception_v3
+# and InceptionV3 leave out only the weight download and the options FID does not use.
 
 class FIDInceptionA(tvi.InceptionA):
     """InceptionA block patched for FID computation"""

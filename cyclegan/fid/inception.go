@@ -50,8 +50,8 @@ const bnEps = 0.001
 // Each BasicConv2d (a convolution without bias, a batch norm in eval mode
 // with eps 0.001, a ReLU) is held with its batch norm folded into the
 // convolution, so that inference is a convolution with bias and a ReLU. The
-// network only runs forward, on backend primitives, without autograd. It
-// holds no state that changes: one Inception may serve several goroutines.
+// network only runs forward, on backend primitives, without autograd; its
+// weights never change once built.
 type Inception struct {
 	be     tensor.Backend
 	dt     tensor.DType
@@ -75,10 +75,11 @@ func LoadInception(path string, b tensor.Backend) (*Inception, error) {
 // with torchvision's names: Conv2d_1a_3x3.conv.weight,
 // Conv2d_1a_3x3.bn.{weight,bias,running_mean,running_var},
 // Mixed_5b.branch1x1.conv.weight, and so on. Other entries (fc.*,
-// AuxLogits.*, num_batches_tracked) are not used; fc.weight, when present,
-// must have pytorch-fid's 1008 classes, which tells these weights from
-// torchvision's ImageNet ones (1000 classes, other values under the same
-// names). The error lists every tensor missing or of the wrong shape.
+// AuxLogits.*, num_batches_tracked, any others) are not used; fc.weight,
+// when present, must have pytorch-fid's 1008 classes, which tells these
+// weights from torchvision's ImageNet ones (1000 classes, other values
+// under the same names). The error lists every tensor missing or of the
+// wrong shape (the first eight, and how many in all).
 func NewInception(sd map[string]*tensor.Tensor, b tensor.Backend) (*Inception, error) {
 	return newInception(sd, b, tensor.Float32, "the state dict")
 }
@@ -114,6 +115,7 @@ func newInception(sd map[string]*tensor.Tensor, b tensor.Backend, dt tensor.DTyp
 //
 // The images go through the network featuresChunk at a time, whatever N.
 func (m *Inception) Features(x *tensor.Tensor) *tensor.Tensor {
+	m.check(x)
 	n := x.Dim(0)
 	if n <= featuresChunk {
 		return m.forward(x)[3]
@@ -140,9 +142,7 @@ const featuresChunk = 10
 // forward returns the outputs of pytorch-fid's four blocks on x: (N, 64,
 // 73, 73), (N, 192, 35, 35), (N, 768, 17, 17) and the features (N, 2048).
 func (m *Inception) forward(x *tensor.Tensor) [4]*tensor.Tensor {
-	if x.Rank() != 4 || x.Dim(1) != 3 || x.DType() != m.dt {
-		panic(fmt.Sprintf("fid: Inception features of a %s tensor %v (want %s (N, 3, H, W))", x.DType(), x.Shape(), m.dt))
-	}
+	m.check(x)
 	b := m.be
 	x = b.ResizeBilinear(x, inputSize, inputSize)
 	x = b.Scalar(tensor.Sub, b.Scalar(tensor.Mul, x, 2), 1)
@@ -156,6 +156,13 @@ func (m *Inception) forward(x *tensor.Tensor) [4]*tensor.Tensor {
 	n, c, h, w := x.Dim(0), x.Dim(1), x.Dim(2), x.Dim(3)
 	outs[3] = b.Scalar(tensor.Div, b.Reduce(tensor.Sum, x, []int{2, 3}), float64(h*w)).Reshape(n, c)
 	return outs
+}
+
+// check panics unless x is a batch of RGB images in the network's dtype.
+func (m *Inception) check(x *tensor.Tensor) {
+	if x.Rank() != 4 || x.Dim(1) != 3 || x.DType() != m.dt {
+		panic(fmt.Sprintf("fid: Inception features of a %s tensor %v (want %s (N, 3, H, W))", x.DType(), x.Shape(), m.dt))
+	}
 }
 
 // The architecture as data. A block is a list of branches applied to the
@@ -216,12 +223,16 @@ func (p pool) apply(b tensor.Backend, x *tensor.Tensor) *tensor.Tensor {
 	return x
 }
 
+// branchSpec is a branch: a pool of the block input (or none), a chain of
+// BasicConv2d, and the BasicConv2d of the fork, if any.
 type branchSpec struct {
 	pool  pool
 	convs []convSpec
 	fork  []convSpec
 }
 
+// blockSpec is a block: its name, the prefix of its state-dict entries
+// (empty in the stem), and its branches in the order of concatenation.
 type blockSpec struct {
 	name     string
 	branches []branchSpec
