@@ -115,14 +115,19 @@ func newInception(sd map[string]*tensor.Tensor, b tensor.Backend, dt tensor.DTyp
 //
 // The images go through the network featuresChunk at a time, whatever N.
 func (m *Inception) Features(x *tensor.Tensor) *tensor.Tensor {
+	return m.features(x, featuresChunk)
+}
+
+// features is Features, chunk images at a time.
+func (m *Inception) features(x *tensor.Tensor, chunk int) *tensor.Tensor {
 	m.check(x)
 	n := x.Dim(0)
-	if n <= featuresChunk {
+	if n <= chunk {
 		return m.forward(x)[3]
 	}
 	var fs []*tensor.Tensor
-	for lo := 0; lo < n; lo += featuresChunk {
-		hi := min(lo+featuresChunk, n)
+	for lo := 0; lo < n; lo += chunk {
+		hi := min(lo+chunk, n)
 		part := m.be.Slice(x, []int{lo, 0, 0, 0}, []int{hi, x.Dim(1), x.Dim(2), x.Dim(3)})
 		fs = append(fs, m.forward(part)[3])
 	}
