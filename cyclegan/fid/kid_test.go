@@ -129,6 +129,19 @@ func TestKIDGrowsWithShift(t *testing.T) {
 	}
 }
 
+// TestKIDCapsSubsetSize: the subset size is capped at the smaller set,
+// whichever it is.
+func TestKIDCapsSubsetSize(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	big, small := gaussianSet(rng, 50, 4, 0), gaussianSet(rng, 30, 4, 0)
+	for _, c := range [][2]*mat.Dense{{big, small}, {small, big}} {
+		r, err := KID(c[0], c[1], KIDOptions{Subsets: 3, SubsetSize: 40})
+		if err != nil || r.SubsetSize != 30 {
+			t.Errorf("KID of %s and %s with SubsetSize 40: subsets of %d (%v), want 30", dims(c[0]), dims(c[1]), r.SubsetSize, err)
+		}
+	}
+}
+
 func TestKIDSeed(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	x, y := gaussianSet(rng, 60, 4, 0), gaussianSet(rng, 60, 4, 0.3)

@@ -359,3 +359,48 @@ func BenchmarkFrechet(b *testing.B) {
 		})
 	}
 }
+
+// TestFrechetSingularOnRange takes the case that the rank of the factors
+// does not foresee: Σ₁ and Σ₂ of rank 2 whose ranges share one direction,
+// Σ₁ = Q diag(a₁, a₂, 0, …) Qᵀ and Σ₂ = Q diag(0, b₂, b₃, 0, …) Qᵀ for a
+// random rotation Q, so that Tr √(Σ₁Σ₂) = √(a₂b₂) and F₁ᵀ Σ₂ F₁ is
+// singular. Its zero eigenvalue comes out as a rounding error of either
+// sign: the negative ones must be clamped (their square roots would be
+// NaN), the positive ones cost their square root, about √ε relative, as the
+// doc comment of Frechet says.
+func TestFrechetSingularOnRange(t *testing.T) {
+	const d = 6
+	a1, a2, b2, b3 := 1.5, 2.0, 0.5, 3.0
+	for seed := range uint64(8) {
+		rng := rand.New(rand.NewPCG(seed, 99))
+		g := mat.NewDense(d, d, nil)
+		g.Apply(func(_, _ int, _ float64) float64 { return rng.NormFloat64() }, g)
+		var qr mat.QR
+		qr.Factorize(g)
+		var q mat.Dense
+		qr.QTo(&q)
+		sigma := func(diag ...float64) *mat.SymDense {
+			s := mat.NewSymDense(d, nil)
+			var m mat.Dense
+			m.Mul(&q, mat.NewDiagDense(d, append(diag, make([]float64, d-len(diag))...)))
+			m.Mul(&m, q.T())
+			for i := range d {
+				for j := i; j < d; j++ {
+					s.SetSym(i, j, (m.At(i, j)+m.At(j, i))/2)
+				}
+			}
+			return s
+		}
+		a := Stats{Mu: make([]float64, d), Sigma: sigma(a1, a2)}
+		b := Stats{Mu: make([]float64, d), Sigma: sigma(0, b2, b3)}
+		got, err := Frechet(a, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := a1 + a2 + b2 + b3 - 2*math.Sqrt(a2*b2)
+		t.Logf("seed %d: FID %.17g, want %.17g, relative difference %.1e", seed, got, want, math.Abs(got/want-1))
+		if !(math.Abs(got/want-1) < 1e-7) {
+			t.Errorf("seed %d: FID %.17g, want %.17g to 1e-7", seed, got, want)
+		}
+	}
+}
