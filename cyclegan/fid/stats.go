@@ -151,13 +151,20 @@ func traceSqrtProduct(s1, s2 *mat.SymDense) float64 {
 	r := a.RawMatrix().Rows
 	m := mat.NewSymDense(r, nil)
 	m.SymOuterK(1, &a) // A Aᵀ, symmetric positive semi-definite by construction
+	return traceSqrt(m)
+}
+
+// traceSqrt returns Tr √M = Σᵢ √λᵢ for a symmetric positive semi-definite
+// M, from its eigenvalues λᵢ, the negative ones (rounding errors of zero
+// ones) taken as 0.
+func traceSqrt(m *mat.SymDense) float64 {
 	var eig mat.EigenSym
 	if !eig.Factorize(m, false) {
-		panic(fmt.Sprintf("fid: the eigendecomposition of the %d×%d matrix F₁ᵀ Σ₂ F₁ did not converge", r, r))
+		panic(fmt.Sprintf("fid.Frechet: the symmetric eigendecomposition of a %s matrix did not converge", dims(m)))
 	}
 	var tr float64
 	for _, l := range eig.Values(nil) {
-		tr += math.Sqrt(max(l, 0)) // a negative eigenvalue is a rounding error of a zero one
+		tr += math.Sqrt(max(l, 0))
 	}
 	return tr
 }
