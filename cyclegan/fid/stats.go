@@ -60,7 +60,8 @@ func NewStats(features *mat.Dense) (Stats, error) {
 //
 //	‖μ₁ − μ₂‖² + Tr Σ₁ + Tr Σ₂ − 2 Tr √(Σ₁Σ₂)
 //
-// It is an error when the dimensions differ or a value is not finite.
+// It is an error when the dimensions differ, a value is not finite or the
+// computation overflows.
 //
 // # The trace of the square root
 //
@@ -131,17 +132,26 @@ func Frechet(a, b Stats) (float64, error) {
 		t := a.Mu[i] - b.Mu[i]
 		diff += t * t
 	}
-	return diff + mat.Trace(a.Sigma) + mat.Trace(b.Sigma) - 2*traceSqrtProduct(a.Sigma, b.Sigma), nil
+	tr, err := traceSqrtProduct(a.Sigma, b.Sigma)
+	if err != nil {
+		return 0, fmt.Errorf("fid: Frechet: %w", err)
+	}
+	d := diff + mat.Trace(a.Sigma) + mat.Trace(b.Sigma) - 2*tr
+	if math.IsNaN(d) || math.IsInf(d, 0) {
+		return 0, fmt.Errorf("fid: Frechet: the distance overflows float64 (traces of Sigma %g and %g, ‖μ₁ − μ₂‖² %g)",
+			mat.Trace(a.Sigma), mat.Trace(b.Sigma), diff)
+	}
+	return d, nil
 }
 
 // traceSqrtProduct returns Tr √(Σ₁Σ₂) for symmetric positive
 // semi-definite Σ₁ and Σ₂ (see Frechet): with Σ₁ = F₁F₁ᵀ and Σ₂ = F₂F₂ᵀ
 // and A = F₁ᵀF₂, the sum of the square roots of the eigenvalues of
 // A Aᵀ = F₁ᵀ Σ₂ F₁, F₁ being the factor of lower rank.
-func traceSqrtProduct(s1, s2 *mat.SymDense) float64 {
+func traceSqrtProduct(s1, s2 *mat.SymDense) (float64, error) {
 	f1, f2 := choleskyFactor(s1), choleskyFactor(s2)
 	if f1 == nil || f2 == nil {
-		return 0 // Σ₁ = 0 or Σ₂ = 0
+		return 0, nil // Σ₁ = 0 or Σ₂ = 0
 	}
 	if f2.RawMatrix().Cols < f1.RawMatrix().Cols {
 		f1, f2 = f2, f1 // Tr √(Σ₁Σ₂) = Tr √(Σ₂Σ₁)
@@ -156,17 +166,18 @@ func traceSqrtProduct(s1, s2 *mat.SymDense) float64 {
 
 // traceSqrt returns Tr √M = Σᵢ √λᵢ for a symmetric positive semi-definite
 // M, from its eigenvalues λᵢ, the negative ones (rounding errors of zero
-// ones) taken as 0.
-func traceSqrt(m *mat.SymDense) float64 {
+// ones) taken as 0. It is an error when the eigendecomposition does not
+// converge.
+func traceSqrt(m *mat.SymDense) (float64, error) {
 	var eig mat.EigenSym
 	if !eig.Factorize(m, false) {
-		panic(fmt.Sprintf("fid.Frechet: the symmetric eigendecomposition of a %s matrix did not converge", dims(m)))
+		return 0, fmt.Errorf("the symmetric eigendecomposition of a %s matrix did not converge", dims(m))
 	}
 	var tr float64
 	for _, l := range eig.Values(nil) {
 		tr += math.Sqrt(max(l, 0))
 	}
-	return tr
+	return tr, nil
 }
 
 // choleskyFactor returns the D×r factor F = P Uᵀ of the Cholesky

@@ -175,7 +175,11 @@ func traceSqrtProductEigen(s1, s2 *mat.SymDense) float64 {
 	root.Mul(&root, v.T())
 	w.Mul(&root, s2)
 	m.Mul(&w, &root)
-	return traceSqrt(symmetric(&m))
+	tr, err := traceSqrt(symmetric(&m))
+	if err != nil {
+		panic(err)
+	}
+	return tr
 }
 
 // symmetric returns (m + mᵀ)/2.
@@ -205,7 +209,11 @@ func TestTraceSqrtFactors(t *testing.T) {
 			diff += (a.Mu[i] - b.Mu[i]) * (a.Mu[i] - b.Mu[i])
 		}
 		exact := (diff + mat.Trace(a.Sigma) + mat.Trace(b.Sigma) - c.FIDExact) / 2
-		chol, eig := traceSqrtProduct(a.Sigma, b.Sigma), traceSqrtProductEigen(a.Sigma, b.Sigma)
+		chol, err := traceSqrtProduct(a.Sigma, b.Sigma)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eig := traceSqrtProductEigen(a.Sigma, b.Sigma)
 		t.Logf("%s: Tr √(Σ₁Σ₂) = %.15g; relative difference from the exact value: pivoted Cholesky %.1e, √Σ₁ %.1e",
 			name, exact, math.Abs(chol/exact-1), math.Abs(eig/exact-1))
 		if math.Abs(chol/exact-1) > 1e-12 {
@@ -298,6 +306,7 @@ func TestFrechetErrors(t *testing.T) {
 	nan.Sigma.SetSym(1, 2, math.NaN())
 	inf := stats(10, 4)
 	inf.Mu[3] = math.Inf(1)
+	huge := Stats{Mu: []float64{0, 0}, Sigma: mat.NewSymDense(2, []float64{1e200, 3e199, 3e199, 1e200})}
 	for _, c := range []struct {
 		name string
 		a, b Stats
@@ -308,6 +317,7 @@ func TestFrechetErrors(t *testing.T) {
 		{"no Sigma", Stats{Mu: a.Mu}, a, "first statistics: Sigma is nil (Mu has 4 entries)"},
 		{"NaN", a, nan, "second statistics: Sigma[1][2] is NaN"},
 		{"Inf", inf, a, "first statistics: Mu[3] is +Inf"},
+		{"overflow", huge, huge, "the distance overflows float64 (traces of Sigma 2e+200 and 2e+200"},
 	} {
 		_, err := Frechet(c.a, c.b)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
