@@ -44,7 +44,8 @@ type npyArray struct {
 // or `python -m pytorch_fid --save-stats`), by numpy's savez or
 // savez_compressed with keys mu and sigma, or by WriteNPZ, with features
 // when the file holds them. N is the number of feature rows, or 0 when the
-// file has none. Errors name the file.
+// file has none. sigma must be symmetric to float32 rounding; its upper
+// triangle is used. Errors name the file.
 func ReadStats(path string) (Stats, error) {
 	arrays, err := readNPZ(path, "mu", "sigma", "features")
 	if err != nil {
@@ -59,8 +60,8 @@ func ReadStats(path string) (Stats, error) {
 		}
 	}
 	mu, sigma := arrays["mu"], arrays["sigma"]
-	if len(mu.shape) != 1 {
-		return fail("mu has shape %s, want (D,)", shapeString(mu.shape))
+	if len(mu.shape) != 1 || mu.shape[0] == 0 {
+		return fail("mu has shape %s, want (D,) with D ≥ 1", shapeString(mu.shape))
 	}
 	d := mu.shape[0]
 	if len(sigma.shape) != 2 || sigma.shape[0] != d || sigma.shape[1] != d {

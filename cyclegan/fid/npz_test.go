@@ -115,7 +115,12 @@ func TestReadStatsErrors(t *testing.T) {
 	if err := os.WriteFile(corrupt, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	empty := filepath.Join(dir, "empty.npz") // numpy writes it; WriteNPZ refuses to
+	if err := writeTestNPZ(empty, map[string][]int{"mu": {0}, "sigma": {0, 0}}); err != nil {
+		t.Fatal(err)
+	}
 	for file, want := range map[string]string{
+		empty:                      "mu has shape (0,), want (D,) with D ≥ 1",
 		"missing.npz":              "no such file",
 		"not_a_zip.npz":            "not a .npz file",
 		"missing_sigma.npz":        `no array "sigma"`,
@@ -296,4 +301,31 @@ func TestWriteNPZErrors(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("failed writes left %d entries in the folder", len(entries))
 	}
+}
+
+// writeTestNPZ writes a .npz of float64 arrays of the given shapes, all
+// zeros.
+func writeTestNPZ(path string, shapes map[string][]int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	z := zip.NewWriter(f)
+	for name, shape := range shapes {
+		w, err := z.Create(name + ".npy")
+		if err != nil {
+			return err
+		}
+		n := 1
+		for _, s := range shape {
+			n *= s
+		}
+		if err := writeNPY(w, shape, make([]float64, n), false); err != nil {
+			return err
+		}
+	}
+	if err := z.Close(); err != nil {
+		return err
+	}
+	return f.Close()
 }
