@@ -46,12 +46,12 @@ const maxKernelEntries = 1 << 24
 //	MMD² = (Σ_{i≠j} k(xᵢ, xⱼ) + Σ_{i≠j} k(yᵢ, yⱼ)) / (m(m−1)) − 2 Σ_{i,j} k(xᵢ, yⱼ) / m²
 //
 // (the diagonals are left out of the sums within a set, which makes the
-// estimate unbiased: zero in expectation for two independent samples of one
-// distribution, and often negative then). The subsets come
-// from a PCG generator seeded with opt.Seed: x's indices, then y's, for each
-// subset in turn. Unlike torch-fidelity, which stops when a set is smaller
-// than the subset size, KID caps the size, as clean-fid does; the result
-// says which size it used.
+// estimate unbiased: zero in expectation for two independent samples of
+// one distribution, and often negative then). The subsets come from a PCG
+// generator seeded with opt.Seed: x's indices, then y's, for each subset in
+// turn. Unlike torch-fidelity, which stops when a set is smaller than the
+// subset size, KID caps the size, as clean-fid does; the result says which
+// size it used.
 //
 // It is an error when the dimensions differ, a set has fewer than 2 vectors,
 // or an option is out of range.
