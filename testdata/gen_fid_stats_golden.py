@@ -37,8 +37,9 @@ Check a statistics file that the Go code wrote:
                  mu[i] = i/4 − 1, sigma[i][j] = 1/(1 + i + j) (a Hilbert
                  matrix, symmetric), features[n][i] = n − i/2.
 
-The outputs are the same on every run on one machine; another CPU or LAPACK
-changes the last bits of the FID values (the Go test's tolerances are far wider).
+The outputs are the same bytes on every run on one machine; another CPU or
+LAPACK changes the last bits of the FID values (the Go test's tolerances are
+far wider).
 """
 import io
 import json
@@ -158,10 +159,11 @@ def npy_bytes(a, version=None):
     return buf.getvalue()
 
 
-def write_zip(path, members, compression=zipfile.ZIP_DEFLATED):
-    with zipfile.ZipFile(path, "w", compression=compression) as z:
+def write_zip(path, members):
+    """A .npz of the given .npy members, with numpy's fixed timestamp, so that runs give equal bytes."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
         for name, data in members.items():
-            z.writestr(name, data)
+            z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
 
 
 def write_npz_fixtures():
