@@ -96,6 +96,11 @@ func (o Options) check() error {
 // imageExtensions are the file extensions Open lists (compared without case).
 var imageExtensions = []string{".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
 
+// isImageFile reports whether path has one of imageExtensions.
+func isImageFile(path string) bool {
+	return slices.Contains(imageExtensions, strings.ToLower(filepath.Ext(path)))
+}
+
 // Unaligned is the unaligned data set of CycleGAN: two unrelated lists of
 // images, domain A and domain B. It holds only the file names; images are
 // read by Load. Its methods are safe for concurrent use.
@@ -148,7 +153,7 @@ func listImages(dir string, limit int) ([]string, error) {
 			}
 			return nil
 		}
-		if !d.IsDir() && slices.Contains(imageExtensions, strings.ToLower(filepath.Ext(path))) {
+		if !d.IsDir() && isImageFile(path) {
 			paths = append(paths, path)
 		}
 		return nil

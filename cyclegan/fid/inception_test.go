@@ -24,8 +24,8 @@ import (
 // block outputs and features rounded to float32.
 
 const (
-	goldenPath = "../../testdata/fid/inception_golden.json"
-	legacyPath = "../../testdata/fid/inception_part_legacy.pth"
+	inceptionGoldenPath = testdata + "/inception_golden.json"
+	legacyPath          = testdata + "/inception_part_legacy.pth"
 )
 
 // The formula (see the script's module comment).
@@ -144,7 +144,7 @@ type goldenImage struct {
 	Features               goldenArray `json:"features"`
 }
 
-type goldenFile struct {
+type inceptionGoldenFile struct {
 	ConvWeights []namedShape `json:"conv_weights"`
 	Batches     []struct {
 		Pixels goldenArray   `json:"pixels"`
@@ -153,15 +153,15 @@ type goldenFile struct {
 	TorchFloat32 map[string]float64 `json:"torch_float32"`
 }
 
-func golden(t testing.TB) *goldenFile {
+func inceptionGolden(t testing.TB) *inceptionGoldenFile {
 	t.Helper()
-	raw, err := os.ReadFile(goldenPath)
+	raw, err := os.ReadFile(inceptionGoldenPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var g goldenFile
+	var g inceptionGoldenFile
 	if err := json.Unmarshal(raw, &g); err != nil {
-		t.Fatalf("%s: %v", goldenPath, err)
+		t.Fatalf("%s: %v", inceptionGoldenPath, err)
 	}
 	return &g
 }
@@ -237,7 +237,7 @@ func TestNewInceptionNamesMissing(t *testing.T) {
 // of the wrong width are reported with both shapes; torchvision's ImageNet
 // weights (fc of 1000 classes) are told apart.
 func TestNewInceptionWrongShapes(t *testing.T) {
-	good := formulaStateDict(golden(t).ConvWeights)
+	good := formulaStateDict(inceptionGolden(t).ConvWeights)
 	if _, err := NewInception(good, tensor.CPU); err != nil {
 		t.Fatalf("the formula's state dict: %v", err)
 	}
@@ -283,7 +283,7 @@ func TestLoadInceptionMissingFile(t *testing.T) {
 // (all of them when batches is empty) and calls check for every image with
 // its block outputs (channel means, samples) and features.
 func goldenRun(t *testing.T, dt tensor.DType, batches []int, check func(what string, got, want []float64)) {
-	g := golden(t)
+	g := inceptionGolden(t)
 	m, err := newInception(formulaStateDict(g.ConvWeights), tensor.CPU, dt, "the formula's state dict")
 	if err != nil {
 		t.Fatal(err)
@@ -401,7 +401,7 @@ func TestFeaturesInChunks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("three Inception-v3 forwards")
 	}
-	g := golden(t)
+	g := inceptionGolden(t)
 	m, err := NewInception(formulaStateDict(g.ConvWeights), tensor.CPU)
 	if err != nil {
 		t.Fatal(err)
@@ -438,7 +438,7 @@ func TestFeaturesInChunks(t *testing.T) {
 // sets of 120 and 140 such images, in pytorch-fid's batches of 50, as
 // bench/torch_fid.py times PyTorch.
 func BenchmarkFeatures(b *testing.B) {
-	m, err := NewInception(formulaStateDict(golden(b).ConvWeights), tensor.CPU)
+	m, err := NewInception(formulaStateDict(inceptionGolden(b).ConvWeights), tensor.CPU)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -14,7 +14,17 @@ type Page struct {
 	Title    string
 	Notes    []string  // paragraphs under the title
 	Charts   []Chart   // drawn as inline SVG
+	Tables   []Table   // tables of figures, above the pictures
 	Sections []Section // picture grids
+}
+
+// Table is a titled table of text cells (figures such as FID), with a
+// header row.
+type Table struct {
+	Heading string
+	Note    string
+	Header  []string
+	Rows    [][]string
 }
 
 // Section is a titled grid of pictures.

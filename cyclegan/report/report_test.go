@@ -112,6 +112,7 @@ func TestLossCharts(t *testing.T) {
 func TestPageRender(t *testing.T) {
 	p := Page{Title: "run <a&b>", Notes: []string{"note"},
 		Charts: LossCharts(records(30, false)),
+		Tables: []Table{{Heading: "FID", Header: []string{"run", "A → B"}, Rows: [][]string{{"h2z <1>", "27.9"}}}},
 		Sections: []Section{{Heading: "samples", Columns: []string{"real", "fake"},
 			Rows: []Row{{Label: "x.png", Cells: []Cell{{Src: "images/x_real.png", Caption: "real"}, {Src: "images/x_fake.png", Caption: "fake"}}}}}}}
 	var buf bytes.Buffer
@@ -153,7 +154,8 @@ func TestPageRender(t *testing.T) {
 			}
 		}
 	}
-	for _, s := range []string{`src="images/x_real.png"`, "<figcaption>fake</figcaption>", "<th>real</th>"} {
+	for _, s := range []string{`src="images/x_real.png"`, "<figcaption>fake</figcaption>", "<th>real</th>",
+		`<table class="figures">`, "<th>A → B</th>", "<td>h2z &lt;1&gt;</td><td>27.9</td>"} {
 		if !strings.Contains(html, s) {
 			t.Errorf("the page has no %s", s)
 		}
