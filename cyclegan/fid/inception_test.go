@@ -373,14 +373,7 @@ func TestInceptionGolden32(t *testing.T) {
 		maxAbs      = 1e-5
 	)
 	goldenRun(t, tensor.Float32, nil, func(what string, got, want []float64) {
-		var d2, w2, worst float64
-		for i := range want {
-			d := got[i] - want[i]
-			d2 += d * d
-			w2 += want[i] * want[i]
-			worst = max(worst, math.Abs(d))
-		}
-		rel := math.Sqrt(d2 / w2)
+		rel, worst := distance(got, want)
 		t.Logf("%s: relative L2 %.2e, max abs %.2e", what, rel, worst)
 		tol := relBlocks
 		if strings.HasSuffix(what, "features") {
@@ -390,6 +383,18 @@ func TestInceptionGolden32(t *testing.T) {
 			t.Errorf("%s: relative L2 %.3g (bound %g), max abs %.3g (bound %g)", what, rel, tol, worst, maxAbs)
 		}
 	})
+}
+
+// distance returns ‖got − want‖/‖want‖ and max |got − want|.
+func distance(got, want []float64) (rel, maxAbs float64) {
+	var d2, w2 float64
+	for i, w := range want {
+		d := got[i] - w
+		d2 += d * d
+		w2 += w * w
+		maxAbs = max(maxAbs, math.Abs(d))
+	}
+	return math.Sqrt(d2 / w2), maxAbs
 }
 
 // TestFeaturesInChunks runs three images (the fixture's two 24×24 ones,
@@ -420,13 +425,7 @@ func TestFeaturesInChunks(t *testing.T) {
 	v := f.Values()
 	for i, k := range order {
 		want := batch.Images[k].Features.values()
-		var d2, w2 float64
-		for j, w := range want {
-			d := v[i*FeatureDim+j] - w
-			d2 += d * d
-			w2 += w * w
-		}
-		if rel := math.Sqrt(d2 / w2); rel > 1e-6 {
+		if rel, _ := distance(v[i*FeatureDim:(i+1)*FeatureDim], want); rel > 1e-6 {
 			t.Errorf("row %d (fixture image %d): relative L2 %.3g from its features", i, k, rel)
 		}
 	}
