@@ -11,7 +11,7 @@ the FID blocks, and the InceptionV3 wrapper (resize to 299x299, 2x - 1, four blo
 
 The real weights (pt_inception-2015-12-05-6726825d.pth) cannot be downloaded here, so
 every tensor of the state dict is filled from a formula that the Go test reproduces
-bit for bit (formula_tensor below, formulaTensor in cyclegan/fid/inception_test.go):
+bit for bit (formula_tensor below, Tensor in internal/fidtest/fidtest.go):
 for tensor `name` and row-major element i,
 
     z = fnv1a64(name) + i * 0x9E3779B97F4A7C15                  (uint64 arithmetic)

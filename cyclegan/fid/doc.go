@@ -28,6 +28,8 @@
 //	npz.go        ReadStats and Stats.WriteNPZ: pytorch-fid's .npz statistics files
 //	kid.go        KID with KIDOptions
 //	inception.go  the FID Inception-v3 network, which gives the 2048 features
+//	images.go     the features of a set of pictures, batch by batch (FeaturesOf),
+//	              and where pytorch-fid keeps its weights (DefaultWeightsPath)
 //
 // The linear algebra is gonum's (gonum.org/v1/gonum/mat), pure Go like the
 // rest of the project.

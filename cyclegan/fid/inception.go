@@ -59,10 +59,17 @@ type Inception struct {
 }
 
 // LoadInception reads pytorch-fid's weights (InceptionWeightsFile, a legacy
-// PyTorch .pth) from path and builds the network on backend b, in float32.
-// Errors name the file and, when it is missing, say where to get it.
+// PyTorch .pth) from path, or the same tensors in a .safetensors file, and
+// builds the network on backend b, in float32. Errors name the file and
+// say where the weights come from.
 func LoadInception(path string, b tensor.Backend) (*Inception, error) {
-	sd, err := checkpoint.LoadPth(path)
+	var sd map[string]*tensor.Tensor
+	var err error
+	if strings.HasSuffix(strings.ToLower(path), ".safetensors") {
+		sd, _, err = checkpoint.Load(path)
+	} else {
+		sd, err = checkpoint.LoadPth(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("fid: reading the Inception weights: %w (FID needs pytorch-fid's Inception-v3 weights, %s, from %s)",
 			err, InceptionWeightsFile, InceptionWeightsURL)

@@ -13,12 +13,13 @@ import (
 	"testing"
 
 	"github.com/camcycle/camcycle/cyclegan/checkpoint"
+	"github.com/camcycle/camcycle/internal/fidtest"
 	"github.com/camcycle/camcycle/tensor"
 )
 
 // The Inception-v3 is checked against pytorch-fid's network run by
 // testdata/gen_fid_inception_golden.py on weights from a formula (the real
-// ones cannot be downloaded in CI): formulaTensor below is the script's
+// ones cannot be downloaded in CI): fidtest.Tensor is the script's
 // formula_tensor, value for value, so both sides hold bit-identical
 // float32 weights. The script runs the network in float64 and writes its
 // block outputs and features rounded to float32.
@@ -28,78 +29,7 @@ const (
 	legacyPath          = testdata + "/inception_part_legacy.pth"
 )
 
-// The formula (see the script's module comment).
-
-func fnv1a64(s string) uint64 {
-	h := uint64(0xcbf29ce484222325)
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint64(s[i])) * 0x100000001b3
-	}
-	return h
-}
-
-// unit returns n values in (-1, 1), element i from the hash of (name, i).
-func unit(name string, n int) []float64 {
-	seed := fnv1a64(name)
-	out := make([]float64, n)
-	for i := range out {
-		z := seed + uint64(i)*0x9E3779B97F4A7C15
-		z = (z ^ z>>30) * 0xBF58476D1CE4E5B9
-		z = (z ^ z>>27) * 0x94D049BB133111EB
-		z ^= z >> 31
-		k := int64(z >> 40)
-		out[i] = float64(2*k-1<<24+1) / (1 << 24)
-	}
-	return out
-}
-
-// formulaTensor is state-dict entry name of the given shape, fanIn the
-// fan-in of the convolution a bn.* entry belongs to: a float32 CPU tensor,
-// as checkpoint.LoadPth returns.
-func formulaTensor(name string, shape tensor.Shape, fanIn int) *tensor.Tensor {
-	n := shape.Numel()
-	if strings.HasSuffix(name, ".num_batches_tracked") {
-		return tensor.New(tensor.Float32, shape...)
-	}
-	v := unit(name, n)
-	for i, u := range v {
-		switch {
-		case strings.HasSuffix(name, ".bn.weight"):
-			v[i] = 1 + u/4
-		case strings.HasSuffix(name, ".bn.bias"):
-			v[i] = u / 8
-		case strings.HasSuffix(name, ".bn.running_mean"):
-			v[i] = u / 2
-		case strings.HasSuffix(name, ".bn.running_var"):
-			v[i] = float64(fanIn) * (1 + u/4) / 6
-		}
-	}
-	return tensor.FromValues(tensor.Float32, v, shape...)
-}
-
-// formulaStateDict is the script's state dict of the convolutions listed
-// (names and shapes from PyTorch's state dict), each with its bn.* entries.
-func formulaStateDict(convs []namedShape) map[string]*tensor.Tensor {
-	sd := make(map[string]*tensor.Tensor)
-	for _, c := range convs {
-		sd[c.Name] = formulaTensor(c.Name, c.Shape, 0)
-		prefix := strings.TrimSuffix(c.Name, ".conv.weight")
-		fanIn := c.Shape[1] * c.Shape[2] * c.Shape[3]
-		for _, n := range []string{"weight", "bias", "running_mean", "running_var"} {
-			name := prefix + ".bn." + n
-			sd[name] = formulaTensor(name, tensor.Shape{c.Shape[0]}, fanIn)
-		}
-		sd[prefix+".bn.num_batches_tracked"] = formulaTensor(prefix+".bn.num_batches_tracked", tensor.Shape{}, 0)
-	}
-	return sd
-}
-
 // The fixture.
-
-type namedShape struct {
-	Name  string       `json:"name"`
-	Shape tensor.Shape `json:"shape"`
-}
 
 // goldenArray is an array as little-endian bytes.
 type goldenArray struct {
@@ -145,7 +75,7 @@ type goldenImage struct {
 }
 
 type inceptionGoldenFile struct {
-	ConvWeights []namedShape `json:"conv_weights"`
+	ConvWeights []fidtest.NamedShape `json:"conv_weights"`
 	Batches     []struct {
 		Pixels goldenArray   `json:"pixels"`
 		Images []goldenImage `json:"images"`
@@ -196,7 +126,7 @@ func TestFormulaMatchesScript(t *testing.T) {
 			t.Errorf("%s: no %s", legacyPath, name)
 			continue
 		}
-		f := formulaTensor(name, got.Shape(), 3*3*3)
+		f := fidtest.Tensor(name, got.Shape(), 3*3*3)
 		for i, g := range got.Float32s() {
 			if w := f.Float32s()[i]; g != w {
 				t.Errorf("%s[%d] = %v in the file, %v by the formula", name, i, g, w)
@@ -237,7 +167,7 @@ func TestNewInceptionNamesMissing(t *testing.T) {
 // of the wrong width are reported with both shapes; torchvision's ImageNet
 // weights (fc of 1000 classes) are told apart.
 func TestNewInceptionWrongShapes(t *testing.T) {
-	good := formulaStateDict(inceptionGolden(t).ConvWeights)
+	good := fidtest.StateDict(inceptionGolden(t).ConvWeights)
 	if _, err := NewInception(good, tensor.CPU); err != nil {
 		t.Fatalf("the formula's state dict: %v", err)
 	}
@@ -284,7 +214,7 @@ func TestLoadInceptionMissingFile(t *testing.T) {
 // its block outputs (channel means, samples) and features.
 func goldenRun(t *testing.T, dt tensor.DType, batches []int, check func(what string, got, want []float64)) {
 	g := inceptionGolden(t)
-	m, err := newInception(formulaStateDict(g.ConvWeights), tensor.CPU, dt, "the formula's state dict")
+	m, err := newInception(fidtest.StateDict(g.ConvWeights), tensor.CPU, dt, "the formula's state dict")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,7 +337,7 @@ func TestFeaturesInChunks(t *testing.T) {
 		t.Skip("three Inception-v3 forwards")
 	}
 	g := inceptionGolden(t)
-	m, err := NewInception(formulaStateDict(g.ConvWeights), tensor.CPU)
+	m, err := NewInception(fidtest.StateDict(g.ConvWeights), tensor.CPU)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -437,12 +367,12 @@ func TestFeaturesInChunks(t *testing.T) {
 // sets of 120 and 140 such images, in pytorch-fid's batches of 50, as
 // bench/torch_fid.py times PyTorch.
 func BenchmarkFeatures(b *testing.B) {
-	m, err := NewInception(formulaStateDict(inceptionGolden(b).ConvWeights), tensor.CPU)
+	m, err := NewInception(fidtest.StateDict(inceptionGolden(b).ConvWeights), tensor.CPU)
 	if err != nil {
 		b.Fatal(err)
 	}
 	images := func(n int) *tensor.Tensor {
-		v := unit("images", n*3*256*256)
+		v := fidtest.Unit("images", n*3*256*256)
 		for i := range v {
 			v[i] = (v[i] + 1) / 2
 		}

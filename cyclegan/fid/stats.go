@@ -117,7 +117,11 @@ func NewStats(features *mat.Dense) (Stats, error) {
 // in all): Frechet and the reference agree to 15 digits, pytorch-fid is
 // 7·10⁻⁸ relative below (1.4·10⁻⁴ on an FID of 1913), and its FID of a
 // set against itself is −1.8·10⁻⁴, Frechet's 2·10⁻¹². pytorch-fid's eps
-// fallback ran in none of these cases.
+// fallback ran in none of these cases. On Inception features of the
+// horse2zebra test sets (120 and 140 images, the network on the tests'
+// formula weights, features from PyTorch): exact 4.8665187, Frechet
+// 4.8665187, pytorch-fid 4.8663044, 4.4·10⁻⁵ relative below — the whole
+// difference between `cyclegan fid` and `python -m pytorch_fid` there.
 func Frechet(a, b Stats) (float64, error) {
 	for _, s := range []struct {
 		name string
