@@ -25,6 +25,9 @@ func commands() []command {
 		{"test", "translate test images with a trained model and write a results page", runTest},
 		{"attention", "write GradCAM heatmaps of generator layers over test images", runAttention},
 		{"bench", "time training iterations on random images; print one JSON line", runBench},
+		{"fid", "FID (and KID) between two folders of images or statistics files, as pytorch-fid", runFID},
+		{"eval", "translate a run's test images and score both directions with FID and KID", runEval},
+		{"compare", "a page comparing runs: their FID/KID table and the same test images translated by each", runCompare},
 	}
 }
 

@@ -75,6 +75,7 @@ const (
 	gAttLayers // -att_layers only
 	gTest
 	gBench
+	gDevice // -device alone (gModel has it too)
 )
 
 // defaultOptions returns the options with every flag's default, so that a
@@ -133,8 +134,10 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 		fs.IntVar(&o.ndf, "ndf", d.Model.NDF, "# of discrim filters in the first conv layer")
 		fs.IntVar(&o.nBlocks, "n_blocks", d.Model.NBlocks, "# of residual blocks of the generator (resnet_9blocks: 9)")
 		fs.IntVar(&o.nLayersD, "n_layers_D", d.Model.NLayersD, "# of strided convolutions of the PatchGAN discriminator")
-		fs.StringVar(&o.device, "device", "cpu", "cpu or cuda (cuda: not available in this version; it stops with an error)")
 		fs.Uint64Var(&o.seed, "seed", 0, "seed of the weights, data order, crops, flips and image pool")
+	}
+	if groups&(gModel|gDevice) != 0 {
+		fs.StringVar(&o.device, "device", "cpu", "cpu or cuda (cuda: not available in this version; it stops with an error)")
 	}
 	if groups&gTrain != 0 {
 		fs.IntVar(&o.nEpochs, "n_epochs", d.NEpochs, "number of epochs with the initial learning rate")
@@ -211,6 +214,40 @@ RESULTS/NAME/attention_{phase}_{epoch}/. -att_layers every draws every layer of 
 
 Examples:
   cyclegan attention -name h2z -att_layers every -num_test 4
+`
+	case "fid":
+		return `Prints the FID between two sets of images, as pytorch-fid does ("python -m pytorch_fid PATH1 PATH2"):
+each PATH is a folder of images (those directly in it) or a statistics file (.npz, as pytorch-fid
+writes them with --save-stats, or as -save_stats does here). Images are read as they are (RGB, any
+size), resized to 299×299 bilinearly and scored with pytorch-fid's Inception-v3; its weights file
+pt_inception-2015-12-05-6726825d.pth must be supplied (see -weights). -kid also prints KID.
+
+Examples:
+  cyclegan fid results/h2z/eval_latest/fake_B datasets/horse2zebra/testB
+  cyclegan fid -kid results/h2z/eval_latest/fake_B datasets/horse2zebra/testB
+  cyclegan fid -save_stats datasets/horse2zebra/testB testB.npz
+`
+	case "eval":
+		return `Evaluates a trained run (-name): translates every test image of both domains (PNG, into
+RESULTS/NAME/eval_{epoch}/fake_B and fake_A), scores each direction with FID and KID against the
+target domain's test images (-fid_ref all: against all its images, train and test, as the thesis
+did), and appends a row to RESULTS/NAME/eval.csv and eval.json: the run, its preset and attention
+options, the epoch, both directions' FID and KID, the images used, the weights file's SHA-256.
+Without the Inception weights the translations are still written and the metrics read "no weights".
+The statistics of the real images are cached in RESULTS/fid_stats.
+
+Examples:
+  cyclegan eval -name h2z_gradcam
+  cyclegan eval -name h2z_gradcam -epoch 100 -fid_ref all
+`
+	case "compare":
+		return `Writes a page comparing runs (RESULTS/compare/index.html, or -out): a table of their latest
+evaluations at -epoch (cyclegan eval), in the layout of the thesis' table 3.1 with the thesis' own
+FID beside runs whose attention options are one of its experiments, and the same test images
+translated by each run with the run's GradCAM map under each translation.
+
+Examples:
+  cyclegan compare h2z h2z_gradcam h2z_gradcam_four
 `
 	case "bench":
 		return `Times -iters training iterations (both generator and discriminator updates, the attention

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"encoding/csv"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/camcycle/camcycle/cyclegan/checkpoint"
+	"github.com/camcycle/camcycle/internal/fidtest"
+)
+
+// fidWeights writes the tests' stand-in for pytorch-fid's Inception weights
+// (internal/fidtest: every tensor from a formula) as a .safetensors file
+// and returns its path.
+func fidWeights(t *testing.T) string {
+	t.Helper()
+	convs, err := fidtest.ConvWeights(filepath.Join("..", "..", fidtest.GoldenFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var named []checkpoint.Named
+	for k, v := range fidtest.StateDict(convs) {
+		named = append(named, checkpoint.Named{Name: k, T: v})
+	}
+	path := filepath.Join(t.TempDir(), "inception.safetensors")
+	if err := checkpoint.Save(path, named, nil); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// fidValue reads the number of fid's "FID:  v" line.
+func fidValue(t *testing.T, out string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(line, "FID:  "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("FID line %q: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no FID line in %q", out)
+	return 0
+}
+
+// TestFIDCommand: FID between two folders, printed as pytorch-fid prints
+// it, with the flags before or after the paths; a folder against itself
+// gives 0; statistics saved by -save_stats give the same FID as the folder;
+// -kid prints KID; a missing weights file is explained.
+func TestFIDCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("Inception-v3 forwards")
+	}
+	w := newWorld(t)
+	weights := fidWeights(t)
+	a, b := filepath.Join(w.dataroot, "testA"), filepath.Join(w.dataroot, "testB")
+	ab := fidValue(t, mustCLI(t, "fid", "-weights", weights, a, b))
+	if !(ab > 0) {
+		t.Errorf("FID(testA, testB) = %v, want > 0", ab)
+	}
+	if v := fidValue(t, mustCLI(t, "fid", a, a, "-weights", weights)); math.Abs(v) > 1e-9 {
+		t.Errorf("FID of a folder against itself = %v, want 0", v)
+	}
+	stats := filepath.Join(t.TempDir(), "testB.npz")
+	mustCLI(t, "fid", "-weights", weights, "-save_stats", b, stats)
+	if v := fidValue(t, mustCLI(t, "fid", "-weights", weights, a, stats)); math.Abs(v-ab) > 1e-9*ab {
+		t.Errorf("FID against the saved statistics %v, against the folder %v", v, ab)
+	}
+	out := mustCLI(t, "fid", "-weights", weights, "-kid", a, stats)
+	if !strings.Contains(out, "KID:  ") || !strings.Contains(out, "subsets of 2") {
+		t.Errorf("fid -kid printed %q", out)
+	}
+	missing := filepath.Join(t.TempDir(), "nothing.pth")
+	code, _, errOut := cli(t, "fid", "-weights", missing, a, b)
+	for _, s := range []string{missing, "pt_inception-2015-12-05-6726825d.pth", "https://github.com/mseitzer/pytorch-fid/releases", "-weights"} {
+		if code != 1 || !strings.Contains(errOut, s) {
+			t.Errorf("missing weights: exit %d, stderr %q does not say %q", code, errOut, s)
+		}
+	}
+	if code, _, _ := cli(t, "fid", "-weights", weights, a); code != 2 {
+		t.Errorf("one path: exit %d, want 2", code)
+	}
+}
+
+// readEvalCSV reads a run's eval.csv as records keyed by column.
+func readEvalCSV(t *testing.T, path string) []map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []map[string]string
+	for _, r := range recs[1:] {
+		m := map[string]string{}
+		for i, k := range recs[0] {
+			m[k] = r[i]
+		}
+		rows = append(rows, m)
+	}
+	return rows
+}
+
+// TestEvalCommand evaluates a tiny run: every test image translated and
+// written, FID and KID of both directions recorded in eval.csv and
+// eval.json, FID equal to that of the fid command on the same folders, the
+// run's preset recognised, the real images' statistics cached and reused;
+// -fid_ref all adds the training images; without the weights file the
+// translations are still written and the metrics read "no weights".
+func TestEvalCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("Inception-v3 forwards")
+	}
+	w := trained(t, "-preset", "gradcam")
+	weights := fidWeights(t)
+	evalArgs := []string{"eval", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", "r", "-weights", weights, "-quiet"}
+	out := mustCLI(t, evalArgs...)
+	dir := filepath.Join(w.results, "r")
+	fakes, _ := filepath.Glob(filepath.Join(dir, "eval_latest", "fake_B", "*.png"))
+	if len(fakes) != 2 {
+		t.Fatalf("%d translations in fake_B, want the 2 test images; output:\n%s", len(fakes), out)
+	}
+	rows := readEvalCSV(t, filepath.Join(dir, evalCSV))
+	if len(rows) != 1 {
+		t.Fatalf("eval.csv holds %d rows, want 1", len(rows))
+	}
+	r := rows[0]
+	if r["preset"] != "gradcam" || r["att_layers"] != "last" || r["reference"] != "test" || r["fakes_A2B"] != "2" || r["reals_A2B"] != "2" {
+		t.Errorf("row %v", r)
+	}
+	fid, err := strconv.ParseFloat(r["fid_A2B"], 64)
+	if err != nil || !(fid > 0) {
+		t.Fatalf("fid_A2B %q", r["fid_A2B"])
+	}
+	if _, err := strconv.ParseFloat(r["kid_B2A"], 64); err != nil {
+		t.Errorf("kid_B2A %q", r["kid_B2A"])
+	}
+	sha, err := fileSHA256(weights)
+	if err != nil || r["weights_sha256"] != sha {
+		t.Errorf("weights_sha256 %q, want %q", r["weights_sha256"], sha)
+	}
+	direct := fidValue(t, mustCLI(t, "fid", "-weights", weights, filepath.Join(dir, "eval_latest", "fake_B"), filepath.Join(w.dataroot, "testB")))
+	if math.Abs(direct-fid) > 1e-9*fid {
+		t.Errorf("eval's FID %v, fid's on the same folders %v", fid, direct)
+	}
+	cached, _ := filepath.Glob(filepath.Join(w.results, "fid_stats", "*.npz"))
+	if len(cached) != 2 {
+		t.Errorf("%d cached statistics, want 2 (testA, testB)", len(cached))
+	}
+	mustCLI(t, append(evalArgs, "-fid_ref", "all")...)
+	rows = readEvalCSV(t, filepath.Join(dir, evalCSV))
+	if len(rows) != 2 || rows[1]["reference"] != "all" || rows[1]["reals_A2B"] != "6" {
+		t.Errorf("after -fid_ref all: %v", rows)
+	}
+	cached, _ = filepath.Glob(filepath.Join(w.results, "fid_stats", "*.npz"))
+	if len(cached) != 4 {
+		t.Errorf("%d cached statistics, want 4", len(cached))
+	}
+	evals, err := readEval(dir)
+	if err != nil || len(evals) != 2 || evals[0].A2B.FID == nil || *evals[0].A2B.FID != fid {
+		t.Errorf("eval.json: %v, %+v", err, evals)
+	}
+
+	// Without the weights.
+	evalArgs[len(evalArgs)-2] = filepath.Join(t.TempDir(), "none.pth")
+	code, out, errOut := cli(t, evalArgs...)
+	if code != 0 || !strings.Contains(errOut, "none.pth") || !strings.Contains(out, "FID no weights") {
+		t.Errorf("eval without weights: exit %d\nstdout %s\nstderr %s", code, out, errOut)
+	}
+	rows = readEvalCSV(t, filepath.Join(dir, evalCSV))
+	if len(rows) != 3 || rows[2]["fid_A2B"] != "no weights" || rows[2]["kid_B2A"] != "no weights" {
+		t.Errorf("the row without weights: %v", rows[len(rows)-1])
+	}
+}
+
+// TestCompareCommand: the comparison page of two runs holds their table
+// (FID of the evaluated run, "not evaluated" for the other, the thesis'
+// figures only where the data set is one of the thesis'), and for each test
+// image the real one, each run's translation and its GradCAM map.
+func TestCompareCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("Inception-v3 forwards")
+	}
+	w := newWorld(t)
+	mustCLI(t, w.tiny("std", "-max_iters", "1")...)
+	mustCLI(t, w.tiny("gc", "-max_iters", "1", "-preset", "gradcam")...)
+	mustCLI(t, "eval", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", "gc", "-weights", fidWeights(t), "-quiet")
+	out := mustCLI(t, "compare", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "std", "gc", "-num_test", "1")
+	page, err := os.ReadFile(filepath.Join(w.results, "compare", "index.html"))
+	if err != nil {
+		t.Fatalf("%v; output %s", err, out)
+	}
+	for _, s := range []string{"<td>std</td><td>standard</td>", "<td>gc</td><td>gradcam</td>", "not evaluated", "thesis FID A→B",
+		"_real.png", "_gc.png", "_std.png", "_gc_cam10.png", "_std_cam10.png"} {
+		if !strings.Contains(string(page), s) {
+			t.Errorf("the page has no %q", s)
+		}
+	}
+	imgs, _ := filepath.Glob(filepath.Join(w.results, "compare", "images", "*.png"))
+	if len(imgs) != 2*(1+2*2) {
+		t.Errorf("%d pictures, want 10 (per domain: the real image, and each run's translation and map)", len(imgs))
+	}
+	if code, _, errOut := cli(t, "compare", "-checkpoints_dir", w.checkpoints, "nosuch"); code != 1 || !strings.Contains(errOut, "nosuch") {
+		t.Errorf("compare of a run that does not exist: exit %d, %q", code, errOut)
+	}
+}
