@@ -17,6 +17,15 @@ batch of 50.
 
 Run with Debian's PyTorch:  /usr/bin/python3 bench/torch_fid.py --threads 2
 The Go side:  GOMAXPROCS=2 go test ./cyclegan/fid -run '^$' -bench Features -benchtime 3x
+
+With --paths DIR1 DIR2 it runs instead the whole of `python -m pytorch_fid DIR1 DIR2`
+on the same formula weights, as pytorch-fid 0.3.0's calculate_fid_given_paths does it:
+the image files directly in each folder, opened with PIL and converted to RGB,
+ToTensor, a DataLoader of batches of 50 with min(CPUs, 8) workers, the features, their
+mean and covariance (np.mean, np.cov) and the Frechet distance by
+scipy.linalg.sqrtm (with pytorch-fid's eps fallback), printing "FID:  value". That is
+the process `cyclegan fid -weights W DIR1 DIR2` is timed against, W being the same
+formula weights saved as .safetensors.
 """
 
 import argparse
@@ -39,8 +48,57 @@ def golden_script():
     return mod
 
 
+IMAGE_EXTENSIONS = {"bmp", "jpg", "jpeg", "pgm", "png", "ppm", "tif", "tiff", "webp"}
+
+
+def fid_of_paths(model, paths, batch):
+    """pytorch-fid's calculate_fid_given_paths on an already built model."""
+    import numpy as np
+    import pathlib
+    from PIL import Image
+    from scipy import linalg
+    import torchvision.transforms as TF
+
+    class Files(torch.utils.data.Dataset):
+        def __init__(self, files):
+            self.files = files
+
+        def __len__(self):
+            return len(self.files)
+
+        def __getitem__(self, i):
+            return TF.ToTensor()(Image.open(self.files[i]).convert("RGB"))
+
+    def stats(path):
+        path = pathlib.Path(path)
+        files = sorted(f for ext in IMAGE_EXTENSIONS for f in path.glob("*.{}".format(ext)))
+        workers = min(len(os.sched_getaffinity(0)), 8)
+        loader = torch.utils.data.DataLoader(Files(files), batch_size=batch, shuffle=False, drop_last=False,
+                                             num_workers=workers)
+        act = np.empty((len(files), 2048))
+        start = 0
+        for x in loader:
+            with torch.no_grad():
+                pred = model(x)[0]
+            pred = pred.squeeze(3).squeeze(2).cpu().numpy()
+            act[start:start + pred.shape[0]] = pred
+            start += pred.shape[0]
+        return np.mean(act, axis=0), np.cov(act, rowvar=False)
+
+    (mu1, s1), (mu2, s2) = stats(paths[0]), stats(paths[1])
+    diff = mu1 - mu2
+    covmean, _ = linalg.sqrtm(s1.dot(s2), disp=False)
+    if not np.isfinite(covmean).all():
+        offset = np.eye(s1.shape[0]) * 1e-6
+        covmean = linalg.sqrtm((s1 + offset).dot(s2 + offset))
+    if np.iscomplexobj(covmean):
+        covmean = covmean.real
+    return diff.dot(diff) + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--paths", nargs=2, help="run pytorch-fid's whole FID between these folders instead")
     ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads")
     ap.add_argument("--sets", default="120,140", help="image counts of the two sets")
     ap.add_argument("--size", type=int, default=256, help="image size before the resize to 299")
@@ -53,6 +111,9 @@ def main():
     inception = g.fid_inception_v3()
     inception.load_state_dict(g.fill(inception.state_dict()))
     model = g.InceptionV3(inception, output_blocks=(3,)).eval()
+    if args.paths:
+        print("FID: ", fid_of_paths(model, args.paths, args.batch))
+        return
 
     gen = torch.Generator().manual_seed(0)
     sets = [torch.rand(int(n), 3, args.size, args.size, generator=gen) for n in args.sets.split(",")]
