@@ -8,8 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/camcycle/camcycle/cyclegan/checkpoint"
+	"github.com/camcycle/camcycle/cyclegan/data"
 	"github.com/camcycle/camcycle/internal/fidtest"
 )
 
@@ -157,17 +159,29 @@ func TestEvalCommand(t *testing.T) {
 	if len(cached) != 2 {
 		t.Errorf("%d cached statistics, want 2 (testA, testB)", len(cached))
 	}
+	// Again: the cached statistics are read, not written anew.
+	times := map[string]time.Time{}
+	for _, c := range cached {
+		st, _ := os.Stat(c)
+		times[c] = st.ModTime()
+	}
+	mustCLI(t, evalArgs...)
+	for _, c := range cached {
+		if st, _ := os.Stat(c); !st.ModTime().Equal(times[c]) {
+			t.Errorf("%s was written again: the cache was not used", c)
+		}
+	}
 	mustCLI(t, append(evalArgs, "-fid_ref", "all")...)
 	rows = readEvalCSV(t, filepath.Join(dir, evalCSV))
-	if len(rows) != 2 || rows[1]["reference"] != "all" || rows[1]["reals_A2B"] != "6" {
-		t.Errorf("after -fid_ref all: %v", rows)
+	if len(rows) != 3 || rows[1]["fid_A2B"] != r["fid_A2B"] || rows[2]["reference"] != "all" || rows[2]["reals_A2B"] != "6" {
+		t.Errorf("after a second eval and -fid_ref all: %v", rows)
 	}
 	cached, _ = filepath.Glob(filepath.Join(w.results, "fid_stats", "*.npz"))
 	if len(cached) != 4 {
 		t.Errorf("%d cached statistics, want 4", len(cached))
 	}
 	evals, err := readEval(dir)
-	if err != nil || len(evals) != 2 || evals[0].A2B.FID == nil || *evals[0].A2B.FID != fid {
+	if err != nil || len(evals) != 3 || evals[0].A2B.FID == nil || *evals[0].A2B.FID != fid {
 		t.Errorf("eval.json: %v, %+v", err, evals)
 	}
 
@@ -178,7 +192,7 @@ func TestEvalCommand(t *testing.T) {
 		t.Errorf("eval without weights: exit %d\nstdout %s\nstderr %s", code, out, errOut)
 	}
 	rows = readEvalCSV(t, filepath.Join(dir, evalCSV))
-	if len(rows) != 3 || rows[2]["fid_A2B"] != "no weights" || rows[2]["kid_B2A"] != "no weights" {
+	if len(rows) != 4 || rows[3]["fid_A2B"] != "no weights" || rows[3]["kid_B2A"] != "no weights" {
 		t.Errorf("the row without weights: %v", rows[len(rows)-1])
 	}
 }
@@ -192,6 +206,11 @@ func TestCompareCommand(t *testing.T) {
 		t.Skip("Inception-v3 forwards")
 	}
 	w := newWorld(t)
+	// A data set named as the thesis' one, so that its figures are shown.
+	w.dataroot = filepath.Join(filepath.Dir(w.dataroot), "horse2zebra")
+	if err := data.WriteSynthetic(w.dataroot, data.SynthOptions{Size: 32, Train: 4, Test: 2, StripePeriod: 4, Seed: 2}); err != nil {
+		t.Fatal(err)
+	}
 	mustCLI(t, w.tiny("std", "-max_iters", "1")...)
 	mustCLI(t, w.tiny("gc", "-max_iters", "1", "-preset", "gradcam")...)
 	mustCLI(t, "eval", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", "gc", "-weights", fidWeights(t), "-quiet")
@@ -200,7 +219,8 @@ func TestCompareCommand(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v; output %s", err, out)
 	}
-	for _, s := range []string{"<td>std</td><td>standard</td>", "<td>gc</td><td>gradcam</td>", "not evaluated", "thesis FID A→B",
+	for _, s := range []string{"<td>std</td><td>standard</td><td>horse2zebra</td><td>not evaluated</td><td>–</td><td>–</td><td>–</td><td>–</td><td>33.66</td><td>64.57</td>",
+		"<td>gc</td><td>gradcam</td><td>horse2zebra</td><td>test</td>", "<td>27.94</td><td>61.54</td>", "thesis FID A→B",
 		"_real.png", "_gc.png", "_std.png", "_gc_cam10.png", "_std_cam10.png"} {
 		if !strings.Contains(string(page), s) {
 			t.Errorf("the page has no %q", s)
