@@ -145,14 +145,18 @@ func evaluate(fs *flag.FlagSet, o *options, f *fidFlags, ref string, quiet bool,
 			realDirs = append([]string{filepath.Join(o.dataroot, "train"+side.target)}, realDirs...)
 		}
 		side.direction.RealDirs = realDirs
-		if net == nil {
-			continue
-		}
-		real, n, err := referenceStats(net, realDirs, row.WeightsSHA256, f.batchSize, filepath.Join(o.resultsDir, "fid_stats"), bar)
+		realPaths, err := listImagesIn(realDirs)
 		if err != nil {
 			return err
 		}
-		side.direction.Reals = n
+		side.direction.Reals = len(realPaths)
+		if net == nil {
+			continue
+		}
+		real, err := referenceStats(net, realPaths, row.WeightsSHA256, f.batchSize, filepath.Join(o.resultsDir, "fid_stats"), bar)
+		if err != nil {
+			return err
+		}
 		fake, err := imageStats(net, len(fakes), func(i int) (*image.RGBA, error) { return fakes[i], nil }, f.batchSize, bar,
 			side.name+" of "+o.name)
 		if err != nil {
@@ -208,45 +212,50 @@ func translateAll(m *cyclegan.Model, g *cyclegan.Network, paths []string, size i
 	return out, nil
 }
 
-// referenceStats returns the statistics (with features) of the images of
-// dirs and their number, from a cache file in cacheDir when the same files
-// were scored with the same weights before, else computed and cached.
-func referenceStats(net *fid.Inception, dirs []string, weightsSHA string, batch int, cacheDir string, bar *progress) (fid.Stats, int, error) {
+// listImagesIn lists the images directly in each of dirs, in order.
+func listImagesIn(dirs []string) ([]string, error) {
 	var paths []string
 	for _, d := range dirs {
 		ps, err := data.ListImagesIn(d)
 		if err != nil {
-			return fid.Stats{}, 0, err
+			return nil, err
 		}
 		paths = append(paths, ps...)
 	}
+	return paths, nil
+}
+
+// referenceStats returns the statistics (with features) of the images at
+// paths, from a cache file in cacheDir when the same files were scored with
+// the same weights before, else computed and cached.
+func referenceStats(net *fid.Inception, paths []string, weightsSHA string, batch int, cacheDir string, bar *progress) (fid.Stats, error) {
 	// The cache key: the weights and every file's path, size and time.
 	h := sha256.New()
 	fmt.Fprintln(h, weightsSHA)
 	for _, p := range paths {
 		st, err := os.Stat(p)
 		if err != nil {
-			return fid.Stats{}, 0, err
+			return fid.Stats{}, err
 		}
 		abs, _ := filepath.Abs(p)
 		fmt.Fprintf(h, "%s\t%d\t%d\n", abs, st.Size(), st.ModTime().UnixNano())
 	}
 	cache := filepath.Join(cacheDir, hex.EncodeToString(h.Sum(nil))[:20]+".npz")
 	if st, err := fid.ReadStats(cache); err == nil && st.Features != nil && st.N == len(paths) {
-		return st, len(paths), nil
+		return st, nil
 	}
 	st, err := imageStats(net, len(paths), func(i int) (*image.RGBA, error) { return data.ReadImage(paths[i]) }, batch, bar,
-		fmt.Sprint(dirs))
+		fmt.Sprintf("%d real images", len(paths)))
 	if err != nil {
-		return fid.Stats{}, 0, err
+		return fid.Stats{}, err
 	}
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
-		return fid.Stats{}, 0, err
+		return fid.Stats{}, err
 	}
 	if err := st.WriteNPZ(cache); err != nil {
-		return fid.Stats{}, 0, err
+		return fid.Stats{}, err
 	}
-	return st, len(paths), nil
+	return st, nil
 }
 
 // fileSHA256 returns the SHA-256 of a file, in hex.
