@@ -157,6 +157,19 @@ func runFIDPaths(o *options, f *fidFlags, saveStats bool, paths []string, stdout
 		}
 		return net, nil
 	}
+	// Check the folders before reading 92 MB of weights (with -save_stats
+	// the second path is the file to write).
+	inputs := paths
+	if saveStats {
+		inputs = paths[:1]
+	}
+	for _, p := range inputs {
+		if !strings.HasSuffix(strings.ToLower(p), ".npz") {
+			if _, err := data.ListImagesIn(p); err != nil {
+				return err
+			}
+		}
+	}
 	bar := newProgress(stderr, false)
 	if saveStats {
 		if strings.HasSuffix(strings.ToLower(paths[0]), ".npz") {

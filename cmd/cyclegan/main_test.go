@@ -447,6 +447,14 @@ func TestBadInput(t *testing.T) {
 			1, []string{filepath.Join(w.checkpoints, "none", "latest_net_G_A.safetensors")}, ""},
 		{"not a checkpoint", []string{"test", "-model_path", wrongName, "-dataroot", w.dataroot}, 1, []string{wrongName}, ""},
 		{"continue without a run", w.tiny("c", "-continue_train"), 1, []string{filepath.Join(w.checkpoints, "c", "latest_")}, "c"},
+		{"eval without a run", []string{"eval", "-checkpoints_dir", w.checkpoints, "-name", "none", "-dataroot", w.dataroot},
+			1, []string{filepath.Join(w.checkpoints, "none", "latest_net_G_A.safetensors")}, ""},
+		{"eval with a bad reference", []string{"eval", "-checkpoints_dir", w.checkpoints, "-name", "none", "-fid_ref", "train"},
+			1, []string{`-fid_ref "train"`}, ""},
+		{"fid of a missing folder", []string{"fid", filepath.Join(w.dataroot, "nope"), filepath.Join(w.dataroot, "testA"), "-weights", wrongName},
+			1, []string{"nope"}, ""},
+		{"fid with a bad weights file", []string{"fid", filepath.Join(w.dataroot, "testA"), filepath.Join(w.dataroot, "testB"), "-weights", wrongName},
+			1, []string{wrongName, "pt_inception-2015-12-05-6726825d.pth"}, ""},
 	} {
 		code, _, errOut := cli(t, c.args...)
 		if code != c.code {
@@ -498,7 +506,8 @@ func TestHelp(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{[]string{"help"}, []string{"train", "test", "attention", "bench"}},
+		{[]string{"help"}, []string{"train", "test", "attention", "bench", "fid", "eval", "compare"}},
+		{[]string{"help", "eval"}, []string{"-fid_ref", "-weights", "eval.csv"}},
 		{[]string{"help", "presets"}, []string{"gradcam_four", "-att_layers 10,14,15,18", "two_stage"}},
 		{[]string{"train", "-preset", "list"}, []string{"gradcam_detach", "-att_detach true"}},
 		{[]string{"help", "train"}, []string{"-lambda_identity", "-att_order", "-max_iters", "-init_from"}},
