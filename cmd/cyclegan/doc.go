@@ -8,6 +8,9 @@
 //	cyclegan test      [flags]   translate test images, write a results page
 //	cyclegan attention [flags]   GradCAM heatmaps of generator layers, as pictures
 //	cyclegan bench     [flags]   time training iterations, print one JSON line
+//	cyclegan fid       [flags] PATH1 PATH2   FID (-kid: and KID) of two image folders or .npz files
+//	cyclegan eval      [flags]   translate a run's test sets, score them with FID and KID
+//	cyclegan compare   [flags] RUN…   a page comparing runs: table and translations
 //	cyclegan help [command | presets]
 //
 // Flags are single-dash, named as in pytorch-CycleGAN-and-pix2pix
@@ -15,5 +18,6 @@
 // them. Outputs: CHECKPOINTS/NAME holds the checkpoints (safetensors with
 // PyTorch's state-dict names), loss_log.jsonl, the run's options
 // (train_opt.txt, train_opt.json) and the train page web/index.html;
-// RESULTS/NAME holds the test and attention pages.
+// RESULTS/NAME holds the test and attention pages and the evaluations
+// (eval.csv, eval.json).
 package main
