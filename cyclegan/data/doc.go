@@ -11,6 +11,7 @@
 //	            CatmullRom, which is PIL's BICUBIC), antialiased when shrinking
 //	crop, flip  a random CropSize window and a random horizontal flip (training only)
 //	to tensor   ImageToTensor: (1, 3, H, W) float32, x = (v/255 − 0.5)/0.5 ∈ [−1, 1]
+//	            (ImageToUnitTensor: v/255 ∈ [0, 1], the FID network's input)
 //	back        TensorToImage, SavePNG: v = ⌊(x + 1)/2 · 255⌋, as util.tensor2im
 //
 // The unaligned data set (Open) reads DATAROOT/trainA and DATAROOT/trainB

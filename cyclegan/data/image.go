@@ -198,6 +198,19 @@ func resize1(img *image.RGBA, w, h int) *image.RGBA {
 // x = (v/255 − 0.5)/0.5, computed in float32. Images that are not opaque
 // RGBA are converted to RGB first (see ReadImage).
 func ImageToTensor(img image.Image) *tensor.Tensor {
+	return imageTensor(img, func(v float32) float32 { return (v - 0.5) / 0.5 })
+}
+
+// ImageToUnitTensor returns img as a Float32 CPU tensor (1, 3, H, W) in
+// [0, 1], as torchvision's ToTensor alone: x = v/255 (what the FID network
+// takes). Images that are not opaque RGBA are converted to RGB first.
+func ImageToUnitTensor(img image.Image) *tensor.Tensor {
+	return imageTensor(img, func(v float32) float32 { return v })
+}
+
+// imageTensor lays out the RGB values v/255 of img channel by channel,
+// each passed through scale.
+func imageTensor(img image.Image, scale func(float32) float32) *tensor.Tensor {
 	rgb, ok := img.(*image.RGBA)
 	if !ok || !rgb.Opaque() {
 		rgb = toRGB(img)
@@ -208,8 +221,7 @@ func ImageToTensor(img image.Image) *tensor.Tensor {
 		for x := range w {
 			p := rgb.Pix[rgb.PixOffset(rgb.Rect.Min.X+x, rgb.Rect.Min.Y+y):]
 			for c := range 3 {
-				v := float32(p[c]) / 255
-				out[(c*h+y)*w+x] = (v - 0.5) / 0.5
+				out[(c*h+y)*w+x] = scale(float32(p[c]) / 255)
 			}
 		}
 	}

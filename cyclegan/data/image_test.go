@@ -248,3 +248,20 @@ func TestImageToTensorConvertsAnyImage(t *testing.T) {
 		t.Error("sub-image read from the wrong place")
 	}
 }
+
+// TestImageToUnitTensor: pixel values v become v/255, channel-major.
+// (Images with transparency go through toRGB first, as for ImageToTensor.)
+func TestImageToUnitTensor(t *testing.T) {
+	img := image.NewRGBA(image.Rect(3, 5, 5, 6)) // 2×1, not at the origin
+	copy(img.Pix, []uint8{255, 0, 51, 255, 0, 102, 255, 255})
+	got := ImageToUnitTensor(img)
+	want := []float64{1, 0, 0, 102.0 / 255, 51.0 / 255, 1}
+	if !got.Shape().Equal(tensor.Shape{1, 3, 1, 2}) {
+		t.Fatalf("shape %v", got.Shape())
+	}
+	for i, v := range got.Values() {
+		if v != float64(float32(want[i])) {
+			t.Errorf("element %d = %v, want %v", i, v, want[i])
+		}
+	}
+}

@@ -8,30 +8,14 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
+	"github.com/camcycle/camcycle/cyclegan/data"
 	"github.com/camcycle/camcycle/tensor"
 )
-
-// ImageTensor returns img as a float32 CPU tensor (1, 3, H, W) with values
-// in [0, 1], as torchvision's ToTensor makes it of an RGB image: v/255.
-// The alpha channel, if any, is dropped (as PIL's convert("RGB") does).
-func ImageTensor(img *image.RGBA) *tensor.Tensor {
-	h, w := img.Rect.Dy(), img.Rect.Dx()
-	out := make([]float32, 3*h*w)
-	for y := range h {
-		for x := range w {
-			p := img.Pix[img.PixOffset(img.Rect.Min.X+x, img.Rect.Min.Y+y):]
-			for c := range 3 {
-				out[(c*h+y)*w+x] = float32(p[c]) / 255
-			}
-		}
-	}
-	return tensor.FromFloat32s(out, 1, 3, h, w)
-}
 
 // FeaturesOf returns the features (n × FeatureDim, float64) of n images,
 // which load returns one at a time (so that only a batch is in memory), as
 // pytorch-fid's get_activations computes them: in batches of at most batch
-// images, each converted by ImageTensor. pytorch-fid stacks a batch and so
+// images, each converted to [0, 1] by data.ImageToUnitTensor (ToTensor). pytorch-fid stacks a batch and so
 // needs one size for all images; here consecutive images of one size share
 // a batch and a change of size starts a new one, which gives the same
 // features (each image's features depend on that image alone). progress,
@@ -70,7 +54,7 @@ func (m *Inception) FeaturesOf(n int, load func(i int) (*image.RGBA, error), bat
 		if err != nil {
 			return nil, err
 		}
-		x := ImageTensor(img)
+		x := data.ImageToUnitTensor(img)
 		if len(pending) == batch || (len(pending) > 0 && !pending[0].Shape().Equal(x.Shape())) {
 			flush()
 		}

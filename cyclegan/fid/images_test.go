@@ -6,27 +6,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/camcycle/camcycle/cyclegan/checkpoint"
+	"github.com/camcycle/camcycle/cyclegan/data"
 	"github.com/camcycle/camcycle/internal/fidtest"
 	"github.com/camcycle/camcycle/tensor"
 )
-
-// TestImageTensor: pixel values v become v/255, channel-major, alpha
-// dropped.
-func TestImageTensor(t *testing.T) {
-	img := image.NewRGBA(image.Rect(3, 5, 5, 6)) // 2×1, not at the origin
-	copy(img.Pix, []uint8{255, 0, 51, 7, 0, 102, 255, 255})
-	got := ImageTensor(img)
-	want := []float64{1, 0, 0, 102.0 / 255, 51.0 / 255, 1}
-	if !got.Shape().Equal(tensor.Shape{1, 3, 1, 2}) {
-		t.Fatalf("shape %v", got.Shape())
-	}
-	for i, v := range got.Values() {
-		if v != float64(float32(want[i])) {
-			t.Errorf("element %d = %v, want %v", i, v, want[i])
-		}
-	}
-}
 
 // TestFeaturesOf: images loaded one at a time, in batches of equal sizes
 // (a change of size starts a new batch), give each image's own features,
@@ -36,17 +19,8 @@ func TestFeaturesOf(t *testing.T) {
 	if testing.Short() {
 		t.Skip("Inception-v3 forwards")
 	}
-	convs, err := fidtest.ConvWeights(filepath.Join("..", "..", fidtest.GoldenFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sd := fidtest.StateDict(convs)
 	path := filepath.Join(t.TempDir(), "weights.safetensors")
-	var named []checkpoint.Named
-	for k, v := range sd {
-		named = append(named, checkpoint.Named{Name: k, T: v})
-	}
-	if err := checkpoint.Save(path, named, nil); err != nil {
+	if err := fidtest.SaveWeights(filepath.Join("..", "..", fidtest.GoldenFile), path); err != nil {
 		t.Fatal(err)
 	}
 	m, err := LoadInception(path, tensor.CPU)
@@ -74,7 +48,7 @@ func TestFeaturesOf(t *testing.T) {
 		t.Errorf("progress after each batch: %v, want %v", calls, want)
 	}
 	for i, img := range imgs {
-		alone := m.Features(ImageTensor(img)).Values()
+		alone := m.Features(data.ImageToUnitTensor(img)).Values()
 		if rel, _ := distance(f.RawRowView(i), alone); rel > 1e-6 {
 			t.Errorf("image %d: relative L2 %.3g from its features alone", i, rel)
 		}
