@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/camcycle/camcycle/cyclegan/checkpoint"
 	"github.com/camcycle/camcycle/cyclegan/data"
 	"github.com/camcycle/camcycle/internal/fidtest"
 )
@@ -20,16 +19,8 @@ import (
 // and returns its path.
 func fidWeights(t *testing.T) string {
 	t.Helper()
-	convs, err := fidtest.ConvWeights(filepath.Join("..", "..", fidtest.GoldenFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var named []checkpoint.Named
-	for k, v := range fidtest.StateDict(convs) {
-		named = append(named, checkpoint.Named{Name: k, T: v})
-	}
 	path := filepath.Join(t.TempDir(), "inception.safetensors")
-	if err := checkpoint.Save(path, named, nil); err != nil {
+	if err := fidtest.SaveWeights(filepath.Join("..", "..", fidtest.GoldenFile), path); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/camcycle/camcycle/cyclegan/checkpoint"
 	"github.com/camcycle/camcycle/tensor"
 )
 
@@ -110,4 +111,19 @@ func StateDict(convs []NamedShape) map[string]*tensor.Tensor {
 		sd[prefix+".bn.num_batches_tracked"] = Tensor(prefix+".bn.num_batches_tracked", tensor.Shape{}, 0)
 	}
 	return sd
+}
+
+// SaveWeights writes the formula's whole state dict, the convolutions read
+// from the fixture at golden (GoldenFile), as a .safetensors file at path,
+// which fid.LoadInception reads in place of pytorch-fid's .pth.
+func SaveWeights(golden, path string) error {
+	convs, err := ConvWeights(golden)
+	if err != nil {
+		return err
+	}
+	var named []checkpoint.Named
+	for k, v := range StateDict(convs) {
+		named = append(named, checkpoint.Named{Name: k, T: v})
+	}
+	return checkpoint.Save(path, named, nil)
 }
