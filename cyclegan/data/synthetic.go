@@ -10,6 +10,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/camcycle/camcycle/tensor"
 )
@@ -47,9 +49,61 @@ func (o SynthOptions) check() error {
 // records the options the set was made with.
 const SynthMarker = "SYNTHETIC.txt"
 
+// synthHeader opens every version of the marker.
+const synthHeader = "camcycle synthetic data set\n"
+
+// synthOptionsLine is the marker's line of options, its third.
+const synthOptionsLine = "size %d, train %d, test %d per domain, stripe period %d, seed %d"
+
 func (o SynthOptions) describe() string {
-	return fmt.Sprintf("camcycle synthetic data set\nA: plain shapes, B: striped shapes\n"+
-		"size %d, train %d, test %d per domain, stripe period %d, seed %d\n", o.Size, o.Train, o.Test, o.StripePeriod, o.Seed)
+	return fmt.Sprintf(synthHeader+"A: plain shapes, B: striped shapes\n"+synthOptionsLine+"\n"+
+		"ground truth of the test sets: testA_truth (each testA shape striped), testB_truth (each testB shape plain), "+
+		"testA_mask and testB_mask (the shapes' coverage)\n", o.Size, o.Train, o.Test, o.StripePeriod, o.Seed)
+}
+
+// ReadSynthetic reports whether dir holds a synthetic data set of this
+// version, with its ground truth, and returns the options it was made
+// with. A folder without the marker, or with the marker of an older
+// version (whose test sets have no truth), gives false and no error.
+func ReadSynthetic(dir string) (SynthOptions, bool, error) {
+	b, err := os.ReadFile(filepath.Join(dir, SynthMarker))
+	if errors.Is(err, fs.ErrNotExist) {
+		return SynthOptions{}, false, nil
+	}
+	if err != nil {
+		return SynthOptions{}, false, fmt.Errorf("data: %w", err)
+	}
+	var o SynthOptions
+	lines := strings.Split(string(b), "\n")
+	if len(lines) < 3 {
+		return SynthOptions{}, false, nil
+	}
+	if _, err := fmt.Sscanf(lines[2], synthOptionsLine, &o.Size, &o.Train, &o.Test, &o.StripePeriod, &o.Seed); err != nil || o.describe() != string(b) {
+		return SynthOptions{}, false, nil
+	}
+	return o, true, nil
+}
+
+// synthNames are the entries of a synthetic data set's folder.
+func synthNames() []string {
+	return []string{"trainA", "trainB", "testA", "testB", "testA_truth", "testB_truth", "testA_mask", "testB_mask", SynthMarker}
+}
+
+// oldSynthetic reports whether a folder whose entries are given holds a
+// synthetic data set of another version or other options, and nothing
+// else: its marker opens as every marker does, and it has no entry a set
+// does not have. Such a folder may be replaced whole.
+func oldSynthetic(dir string, entries []os.DirEntry) bool {
+	b, err := os.ReadFile(filepath.Join(dir, SynthMarker))
+	if err != nil || !strings.HasPrefix(string(b), synthHeader) {
+		return false
+	}
+	for _, e := range entries {
+		if !slices.Contains(synthNames(), e.Name()) {
+			return false
+		}
+	}
+	return true
 }
 
 // WriteSynthetic writes a small unpaired data set into dir in the standard
@@ -57,13 +111,23 @@ func (o SynthOptions) describe() string {
 // coloured shapes (discs, squares, triangles, of random size, position,
 // rotation and colour) on plain muted backgrounds; domain B holds shapes
 // drawn from the same distribution but filled with diagonal stripes of the
-// shape's colour and a dark shade of it, like a zebra's. The two domains are
-// drawn independently, so no image of A has a partner in B.
+// shape's colour and a dark shade of it (StripeShade times the colour),
+// like a zebra's. The two domains are drawn independently, so no image of
+// A has a partner in B.
+//
+// The test sets come with their ground truth, under the same file names:
+// testA_truth holds each testA shape striped (what G_A should make of it),
+// testB_truth each testB shape plain (what G_B should make of it), and
+// testA_mask, testB_mask the shapes' coverage of each pixel, 8-bit gray
+// (0: background, 255: inside), from the same 4×4 samples per pixel as the
+// images. ScoreTruth scores translations against them.
 //
 // The set is a pure function of o. If dir already holds the set made with
-// the same options, WriteSynthetic does nothing; if dir holds anything else,
-// it fails rather than mixing files. The set is written into a temporary
-// folder beside dir and renamed into place, so dir is complete or absent.
+// the same options, WriteSynthetic does nothing; if it holds a synthetic set
+// of an older version or of other options, and nothing else, that set is
+// replaced whole; if dir holds anything else, it fails rather than mixing
+// files. The set is written into a temporary folder beside dir and renamed
+// into place, so dir is complete or absent.
 func WriteSynthetic(dir string, o SynthOptions) error {
 	if err := o.check(); err != nil {
 		return err
@@ -73,9 +137,12 @@ func WriteSynthetic(dir string, o SynthOptions) error {
 		return nil
 	}
 	entries, err := os.ReadDir(dir)
+	replace := false
 	switch {
 	case err == nil && len(entries) > 0:
-		return fmt.Errorf("data: %s is not empty and is not a synthetic data set made with these options; give a new or empty folder", dir)
+		if replace = oldSynthetic(dir, entries); !replace {
+			return fmt.Errorf("data: %s is not empty and is not a synthetic data set; give a new or empty folder", dir)
+		}
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return fmt.Errorf("data: %w", err)
 	}
@@ -107,10 +174,21 @@ func WriteSynthetic(dir string, o SynthOptions) error {
 	for k, s := range splits {
 		// Each folder has its own stream, so the four are unrelated.
 		rng := tensor.NewRand(splitmix64(o.Seed ^ uint64(k+1)*0x632be59bd9b4e019))
+		test := strings.HasPrefix(s.folder, "test")
 		for i := range s.n {
-			img := randomShape(rng, o.Size).render(o.Size, s.striped, o.StripePeriod)
-			path := filepath.Join(tmp, s.folder, fmt.Sprintf("%s_%04d.png", s.name, i))
-			if err := createPNG(path, img); err != nil {
+			sh := randomShape(rng, o.Size)
+			file := fmt.Sprintf("%s_%04d.png", s.name, i)
+			if err := createPNG(filepath.Join(tmp, s.folder, file), sh.render(o.Size, s.striped, o.StripePeriod, 0)); err != nil {
+				return err
+			}
+			if !test {
+				continue
+			}
+			// The truth: the same shape in the other domain's style.
+			if err := createPNG(filepath.Join(tmp, s.folder+"_truth", file), sh.render(o.Size, !s.striped, o.StripePeriod, 0)); err != nil {
+				return err
+			}
+			if err := createPNG(filepath.Join(tmp, s.folder+"_mask", file), sh.coverage(o.Size)); err != nil {
 				return err
 			}
 		}
@@ -120,6 +198,23 @@ func WriteSynthetic(dir string, o SynthOptions) error {
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return fmt.Errorf("data: %w", err)
+	}
+	if replace {
+		// The old set steps aside, the new one takes its name, the old
+		// one goes; should the second rename fail, the old set returns.
+		old := tmp + ".old"
+		if err := os.Rename(dir, old); err != nil {
+			return fmt.Errorf("data: replacing the synthetic data set in %s: %w", dir, err)
+		}
+		if err := os.Rename(tmp, dir); err != nil {
+			os.Rename(old, dir)
+			return fmt.Errorf("data: replacing the synthetic data set in %s: %w", dir, err)
+		}
+		done = true
+		if err := os.RemoveAll(old); err != nil {
+			return fmt.Errorf("data: removing the old synthetic data set: %w", err)
+		}
+		return nil
 	}
 	os.Remove(dir) // an empty folder given by the caller; the rename needs the name free
 	if err := os.Rename(tmp, dir); err != nil {
@@ -179,39 +274,74 @@ func (s shape) inside(x, y float64) bool {
 	}
 }
 
-// render draws the shape, plain or striped, averaging 4×4 samples per
-// pixel so that edges are smooth.
-func (s shape) render(size int, striped bool, period int) *image.RGBA {
-	const ss = 4
-	dark := [3]float64{0.15 * s.colour[0], 0.15 * s.colour[1], 0.15 * s.colour[2]}
-	img := image.NewRGBA(image.Rect(0, 0, size, size))
+// StripeShade is the dark band of domain B's stripes: this times the
+// shape's colour.
+const StripeShade = 0.15
+
+// samples is the side of the grid of samples averaged per pixel.
+const samples = 4
+
+// supersample returns, for each pixel of a size×size image in row order,
+// the mean of f over samples×samples points spread evenly in it.
+func supersample(size int, f func(x, y float64) [3]float64) [][3]float64 {
+	out := make([][3]float64, size*size)
 	for py := range size {
 		for px := range size {
 			var sum [3]float64
-			for j := range ss {
-				for i := range ss {
-					x := float64(px) + (float64(i)+0.5)/ss
-					y := float64(py) + (float64(j)+0.5)/ss
-					c := s.bg
-					if s.inside(x, y) {
-						c = s.colour
-						// Stripes at 45°: dark where the phase along x + y
-						// is in the first half of a period.
-						if striped && math.Mod((x+y)/math.Sqrt2, float64(period)) < float64(period)/2 {
-							c = dark
-						}
-					}
+			for j := range samples {
+				for i := range samples {
+					c := f(float64(px)+(float64(i)+0.5)/samples, float64(py)+(float64(j)+0.5)/samples)
 					for k := range 3 {
 						sum[k] += c[k]
 					}
 				}
 			}
-			p := img.Pix[img.PixOffset(px, py):]
 			for k := range 3 {
-				p[k] = uint8(math.Round(255 * sum[k] / (ss * ss)))
+				out[py*size+px][k] = sum[k] / (samples * samples)
 			}
-			p[3] = 0xff
 		}
+	}
+	return out
+}
+
+// level is v in [0, 1] as an 8-bit level.
+func level(v float64) uint8 { return uint8(math.Round(255 * v)) }
+
+// render draws the shape, plain or striped, averaging 4×4 samples per
+// pixel so that edges are smooth. The stripes run at 45°: dark where the
+// position (x + y)/√2 + phase along their normal is in the first half of
+// a period. The data set's phase is 0; the tests shift it.
+func (s shape) render(size int, striped bool, period int, phase float64) *image.RGBA {
+	dark := [3]float64{StripeShade * s.colour[0], StripeShade * s.colour[1], StripeShade * s.colour[2]}
+	pix := supersample(size, func(x, y float64) [3]float64 {
+		if !s.inside(x, y) {
+			return s.bg
+		}
+		if striped && math.Mod((x+y)/math.Sqrt2+phase, float64(period)) < float64(period)/2 {
+			return dark
+		}
+		return s.colour
+	})
+	img := image.NewRGBA(image.Rect(0, 0, size, size))
+	for i, c := range pix {
+		p := img.Pix[4*i:]
+		p[0], p[1], p[2], p[3] = level(c[0]), level(c[1]), level(c[2]), 0xff
+	}
+	return img
+}
+
+// coverage returns the fraction of each pixel's samples inside the shape,
+// 255 for all of them: the samples and pixels of render.
+func (s shape) coverage(size int) *image.Gray {
+	pix := supersample(size, func(x, y float64) [3]float64 {
+		if s.inside(x, y) {
+			return [3]float64{1}
+		}
+		return [3]float64{}
+	})
+	img := image.NewGray(image.Rect(0, 0, size, size))
+	for i, c := range pix {
+		img.Pix[i] = level(c[0])
 	}
 	return img
 }
