@@ -50,6 +50,9 @@ type evalRow struct {
 	KIDSubsetSize int               `json:"kid_subset_size"`
 	Weights       string            `json:"weights"`        // the Inception weights file ("" without)
 	WeightsSHA256 string            `json:"weights_sha256"` // its SHA-256
+	// The ground-truth metrics, on the synthetic data set only.
+	GTA2B *gtDirection `json:"gt_A2B,omitempty"`
+	GTB2A *gtDirection `json:"gt_B2A,omitempty"`
 }
 
 // evalFiles are the names of the evaluation records in results/RUN.
@@ -79,9 +82,10 @@ func (o *options) evalDir() string { return filepath.Join(o.resultsDir, o.name, 
 
 // evaluate translates the whole test set of both domains with the run's
 // generators, writes the translations as PNG, scores each direction with
-// FID and KID against the target domain, and appends the row to the run's
+// FID and KID against the target domain, on the synthetic data set also
+// against the ground truth (groundTruth), and appends the row to the run's
 // records. Without the Inception weights it still writes the translations
-// and records the row, its metrics marked missing.
+// and records the row, its FID and KID marked missing.
 func evaluate(fs *flag.FlagSet, o *options, f *fidFlags, ref string, quiet bool, stdout, stderr io.Writer) error {
 	if ref != "test" && ref != "all" {
 		return fmt.Errorf("-fid_ref %q: want test or all", ref)
@@ -173,6 +177,13 @@ func evaluate(fs *flag.FlagSet, o *options, f *fidFlags, ref string, quiet bool,
 		side.direction.FID, side.direction.KID, side.direction.KIDStd = &fd, &k.Mean, &k.Std
 		row.KIDSubsetSize = k.SubsetSize
 	}
+	gt, err := groundTruth(m, o.dataroot, o.cropSize)
+	if err != nil {
+		return err
+	}
+	if gt != nil {
+		row.GTA2B, row.GTB2A = &gt.A2B, &gt.B2A
+	}
 	if err := appendEval(filepath.Join(o.resultsDir, o.name), row); err != nil {
 		return err
 	}
@@ -183,6 +194,7 @@ func evaluate(fs *flag.FlagSet, o *options, f *fidFlags, ref string, quiet bool,
 		fmt.Fprintf(stdout, "%s: %d translations in %s; FID %s, KID×100 %s (against %d images of %v)\n", r.what, r.d.Fakes, r.d.FakeDir,
 			metric(r.d.FID, 1), kidText(r.d), r.d.Reals, r.d.RealDirs)
 	}
+	gt.print(stdout)
 	fmt.Fprintf(stdout, "recorded in %s and %s\n", filepath.Join(o.resultsDir, o.name, evalCSV), filepath.Join(o.resultsDir, o.name, evalJSON))
 	return nil
 }
@@ -328,7 +340,8 @@ func kidText(d evalDirection) string {
 }
 
 // evalColumns are the columns of eval.csv: the run, its attention flags (in
-// attFlags' order), the reference, each direction's figures.
+// attFlags' order), the reference, each direction's figures, and the
+// ground-truth metrics (gtColumns).
 func evalColumns() []string {
 	cols := []string{"time", "run", "epoch", "dataroot", "preset"}
 	for _, f := range attFlags() {
@@ -340,17 +353,18 @@ func evalColumns() []string {
 			cols = append(cols, c+"_"+d)
 		}
 	}
-	return append(cols, "kid_subsets", "kid_subset_size", "weights_sha256")
+	cols = append(cols, "kid_subsets", "kid_subset_size", "weights_sha256")
+	return append(append(cols, gtColumns("A2B")...), gtColumns("B2A")...)
 }
 
-// csvCells returns the row's cells in evalColumns' order; missing metrics
-// read "no weights".
+// csvCells returns the row's cells in evalColumns' order; missing FID and
+// KID read "no weights", missing ground-truth metrics are empty.
 func (r evalRow) csvCells() []string {
-	num := func(v *float64) string {
+	opt := func(v *float64) string {
 		if v == nil {
 			return "no weights"
 		}
-		return strconv.FormatFloat(*v, 'g', -1, 64)
+		return num(*v)
 	}
 	cells := []string{r.Time, r.Run, r.Epoch, r.Dataroot, r.Preset}
 	for _, f := range attFlags() {
@@ -358,9 +372,10 @@ func (r evalRow) csvCells() []string {
 	}
 	cells = append(cells, r.Reference)
 	for _, d := range []evalDirection{r.A2B, r.B2A} {
-		cells = append(cells, num(d.FID), num(d.KID), num(d.KIDStd), strconv.Itoa(d.Fakes), strconv.Itoa(d.Reals))
+		cells = append(cells, opt(d.FID), opt(d.KID), opt(d.KIDStd), strconv.Itoa(d.Fakes), strconv.Itoa(d.Reals))
 	}
-	return append(cells, strconv.Itoa(r.KIDSubsets), strconv.Itoa(r.KIDSubsetSize), r.WeightsSHA256)
+	cells = append(cells, strconv.Itoa(r.KIDSubsets), strconv.Itoa(r.KIDSubsetSize), r.WeightsSHA256)
+	return append(append(cells, r.GTA2B.csvCells()...), r.GTB2A.csvCells()...)
 }
 
 // readEval returns the rows of dir/eval.json (none when it does not

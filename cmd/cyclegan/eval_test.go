@@ -225,3 +225,92 @@ func TestCompareCommand(t *testing.T) {
 		t.Errorf("compare of a run that does not exist: exit %d, %q", code, errOut)
 	}
 }
+
+// TestEvalGroundTruth: a run on the synthetic set prints its ground-truth
+// metrics at the end of training, and eval records them in eval.json
+// (gt_A2B, gt_B2A) and eval.csv (gt_* columns), in range, and prints them;
+// on a data set that is not synthetic they are absent and the cells empty.
+func TestEvalGroundTruth(t *testing.T) {
+	w := newWorld(t)
+	out := mustCLI(t, w.tiny("r", "-max_iters", "2")...)
+	for _, s := range []string{"ground truth A → B (2 images): background ", ", stripes ", "ground truth B → A (2 images): ", ", flatness ", "reconstruction L1 "} {
+		if !strings.Contains(out, s) {
+			t.Errorf("train printed no %q:\n%s", s, out)
+		}
+	}
+	noWeights := filepath.Join(t.TempDir(), "none.pth") // FID is not the point here
+	evalArgs := []string{"eval", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", "r", "-weights", noWeights, "-quiet"}
+	out = mustCLI(t, evalArgs...)
+	if !strings.Contains(out, "ground truth A → B (2 images)") || !strings.Contains(out, "ground truth B → A (2 images)") {
+		t.Errorf("eval printed no ground truth:\n%s", out)
+	}
+	dir := filepath.Join(w.results, "r")
+	evals, err := readEval(dir)
+	if err != nil || len(evals) != 1 {
+		t.Fatalf("eval.json: %v, %d rows", err, len(evals))
+	}
+	a, b := evals[0].GTA2B, evals[0].GTB2A
+	if a == nil || b == nil {
+		t.Fatalf("eval.json has no gt_A2B or gt_B2A: %+v", evals[0])
+	}
+	if a.Images != 2 || b.Images != 2 || a.Stripes == nil || a.Flatness != nil || b.Flatness == nil || b.Stripes != nil {
+		t.Errorf("gt_A2B %+v, gt_B2A %+v", a, b)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, evalJSON))
+	for _, s := range []string{`"gt_A2B": {`, `"gt_B2A": {`, `"stripes": `, `"flatness": `, `"rec_l1": `, `"rec_iou": `, `"rec_background": `} {
+		if !strings.Contains(string(raw), s) {
+			t.Errorf("eval.json has no %s", s)
+		}
+	}
+	rows := readEvalCSV(t, filepath.Join(dir, evalCSV))
+	inRange := func(col string, hi float64) {
+		t.Helper()
+		v, err := strconv.ParseFloat(rows[len(rows)-1][col], 64)
+		if err != nil || v < 0 || v > hi {
+			t.Errorf("%s = %q, want a number in [0, %v]", col, rows[len(rows)-1][col], hi)
+		}
+	}
+	for _, d := range []string{"A2B", "B2A"} {
+		for _, c := range []string{"background", "iou", "rec_l1", "rec_iou", "rec_background"} {
+			inRange("gt_"+c+"_"+d, 1)
+		}
+	}
+	inRange("gt_stripes_A2B", 10)
+	inRange("gt_flatness_B2A", 1)
+	if v, _ := strconv.ParseFloat(rows[0]["gt_iou_A2B"], 64); v != a.IoU {
+		t.Errorf("gt_iou_A2B %v in eval.csv, %v in eval.json", v, a.IoU)
+	}
+
+	// The same test images without the marker: not the synthetic set.
+	plain := filepath.Join(t.TempDir(), "plain")
+	for _, d := range []string{"testA", "testB"} {
+		files, _ := data.ListImages(filepath.Join(w.dataroot, d))
+		for _, f := range files {
+			raw, _ := os.ReadFile(f)
+			os.MkdirAll(filepath.Join(plain, d), 0o755)
+			os.WriteFile(filepath.Join(plain, d, filepath.Base(f)), raw, 0o644)
+		}
+	}
+	out = mustCLI(t, append(evalArgs, "-dataroot", plain)...)
+	if strings.Contains(out, "ground truth") {
+		t.Errorf("eval on other data printed ground truth:\n%s", out)
+	}
+	evals, _ = readEval(dir)
+	if len(evals) != 2 || evals[1].GTA2B != nil || evals[1].GTB2A != nil {
+		t.Errorf("eval on other data recorded ground truth: %+v", evals)
+	}
+	raw, _ = os.ReadFile(filepath.Join(dir, evalJSON))
+	if n := strings.Count(string(raw), `"gt_A2B"`); n != 1 {
+		t.Errorf("eval.json names gt_A2B %d times, want once (omitted for other data)", n)
+	}
+	rows = readEvalCSV(t, filepath.Join(dir, evalCSV))
+	if len(rows) != 2 || rows[1]["gt_iou_A2B"] != "" || rows[1]["gt_flatness_B2A"] != "" || rows[0]["gt_iou_A2B"] == "" {
+		t.Errorf("eval.csv: %v", rows)
+	}
+
+	// A crop size other than the set's is refused, saying why.
+	code, _, errOut := cli(t, append(evalArgs, "-crop_size", "28")...)
+	if code != 1 || !strings.Contains(errOut, "crop size is 28") || !strings.Contains(errOut, "-crop_size 32") {
+		t.Errorf("eval at another crop size: exit %d, %s", code, errOut)
+	}
+}

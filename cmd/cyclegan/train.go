@@ -204,6 +204,7 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 	bar := newProgress(stderr, o.quiet)
 	sum := newEpochSummary()
 	start := t.Iter
+	interrupted := false
 	t.OnIter = func(r cyclegan.Record) error {
 		if r.EpochIter == 1 || sum.epoch != r.Epoch {
 			sum.reset(r.Epoch)
@@ -216,6 +217,7 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 			signal.Stop(interrupt)
 			bar.finish()
 			fmt.Fprintln(stdout, "interrupted: saving the latest checkpoint")
+			interrupted = true
 			return cyclegan.ErrStop
 		default:
 			return nil
@@ -237,12 +239,16 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 		}
 		fmt.Fprintf(stdout, "stopped after %d iterations (epoch %d, iteration %d of %d): the latest checkpoint is saved; "+
 			"continue with -continue_train\n", t.Iter-start, t.Epoch, t.EpochIter, t.ItersPerEpoch())
+		if !interrupted {
+			printGroundTruth(stdout, stderr, t.Model, o.dataroot, o.cropSize)
+		}
 		if t.EpochIter > 0 {
 			return writePage(t.Epoch, fmt.Sprintf("epoch %d, iteration %d of %d", t.Epoch, t.EpochIter, t.ItersPerEpoch()))
 		}
 		return nil
 	}
 	fmt.Fprintf(stdout, "done: %d epochs; models in %s\n", to.LastEpoch(), dir)
+	printGroundTruth(stdout, stderr, t.Model, o.dataroot, o.cropSize)
 	return nil
 }
 
