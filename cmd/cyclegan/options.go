@@ -244,10 +244,14 @@ Examples:
 		return `Writes a page comparing runs (RESULTS/compare/index.html, or -out): a table of their latest
 evaluations at -epoch (cyclegan eval), in the layout of the thesis' table 3.1 with the thesis' own
 FID beside runs whose attention options are one of its experiments, and the same test images
-translated by each run with the run's GradCAM map under each translation.
+translated by each run with the run's GradCAM map under each translation. Runs that differ only by
+their seed are grouped: every numeric metric of their evaluations as mean ± sample standard
+deviation (n − 1) over the seeds, also in compare.json and compare.csv beside the page.
+-sweep NAME compares the runs of a sweep (those started), into SWEEPS_DIR/NAME/compare.
 
 Examples:
   cyclegan compare h2z h2z_gradcam h2z_gradcam_four
+  cyclegan compare -sweep h2z
 `
 	case "sweep":
 		return `Plans independent runs, one per preset and seed, each a line of SWEEPS_DIR/NAME/plan.txt:
