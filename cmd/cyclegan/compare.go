@@ -1,10 +1,12 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,22 +22,71 @@ func runCompare(args []string, stdout, stderr io.Writer) int {
 	fs.Lookup("num_test").DefValue = "4"
 	o.numTest = 4
 	fs.Lookup("num_test").Usage = "test images per domain in the picture grids"
-	out := fs.String("out", "", "the comparison's folder (default RESULTS/compare)")
+	out := fs.String("out", "", "the comparison's folder (default RESULTS/compare; with -sweep, SWEEPS_DIR/NAME/compare)")
+	sweep := fs.String("sweep", "", "compare the runs of this sweep (cyclegan sweep): those of its plan that exist")
+	sweepsDir := fs.String("sweeps_dir", "./sweeps", "the sweeps' folder")
 	runs, st, ok := parseWithArgs(fs, args)
 	if !ok {
 		return st
 	}
+	var notes []string
+	if *sweep != "" {
+		if len(runs) > 0 {
+			fmt.Fprintf(stderr, "cyclegan compare: -sweep %s compares the sweep's runs: name no runs (%q)\n", *sweep, runs[0])
+			return 2
+		}
+		var err error
+		if runs, notes, err = sweepRuns(fs, &o, filepath.Join(*sweepsDir, *sweep)); err != nil {
+			return failf(stderr, "compare", "%v", err)
+		}
+		if *out == "" {
+			*out = filepath.Join(*sweepsDir, *sweep, "compare")
+		}
+	}
 	if len(runs) == 0 {
-		fmt.Fprintln(stderr, "cyclegan compare: name the runs to compare: cyclegan compare RUN1 RUN2 …")
+		fmt.Fprintln(stderr, "cyclegan compare: name the runs to compare: cyclegan compare RUN1 RUN2 …, or -sweep NAME")
 		return 2
 	}
 	if *out == "" {
 		*out = filepath.Join(o.resultsDir, "compare")
 	}
-	if err := compare(&o, runs, *out, stdout); err != nil {
+	if err := compare(&o, runs, *out, notes, stdout); err != nil {
 		return failf(stderr, "compare", "%v", err)
 	}
 	return 0
+}
+
+// sweepRuns returns the runs of the sweep in folder that have been
+// started, in the plan's order, with notes on those that have not; the
+// checkpoint and results folders are the plan's unless given.
+func sweepRuns(fs *flag.FlagSet, o *options, folder string) (runs, notes []string, err error) {
+	p, err := readPlan(filepath.Join(folder, planFile))
+	if err != nil {
+		return nil, nil, fmt.Errorf("-sweep: %w", err)
+	}
+	given := explicit(fs)
+	for i, line := range p.Lines {
+		r, err := parsePlanLine(line)
+		if err != nil {
+			return nil, nil, fmt.Errorf("line %d of %s: %v", i, filepath.Join(folder, planFile), err)
+		}
+		if i == 0 {
+			for k, v := range map[string]string{"checkpoints_dir": r.opts.checkpointsDir, "results_dir": r.opts.resultsDir} {
+				if !given[k] {
+					fs.Set(k, v)
+				}
+			}
+		}
+		if _, err := os.Stat(filepath.Join(o.checkpointsDir, r.opts.name, optFile)); err != nil {
+			notes = append(notes, fmt.Sprintf("%s: not started", r.opts.name))
+			continue
+		}
+		runs = append(runs, r.opts.name)
+	}
+	if len(runs) == 0 {
+		return nil, nil, fmt.Errorf("no run of sweep %s has started yet (%d planned in %s)", p.Sweep, len(p.Lines), filepath.Join(folder, planFile))
+	}
+	return runs, notes, nil
 }
 
 // comparedRun is one run of a comparison: its options, its latest
@@ -54,7 +105,7 @@ type comparedRun struct {
 // beside ours where a run's preset is one of its experiments, and grids of
 // the same test images translated by each run, its GradCAM map under each
 // translation.
-func compare(o *options, names []string, out string, stdout io.Writer) error {
+func compare(o *options, names []string, out string, notes []string, stdout io.Writer) error {
 	if o.numTest < 1 {
 		return fmt.Errorf("-num_test %d: must be at least 1", o.numTest)
 	}
@@ -75,10 +126,36 @@ func compare(o *options, names []string, out string, stdout io.Writer) error {
 	if err := os.RemoveAll(filepath.Join(out, "images")); err != nil {
 		return err
 	}
+	agg, err := aggregateRuns(runs, o.epoch)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	if err := agg.write(out); err != nil {
+		return err
+	}
+	// The pictures: each group's first run when some group has several.
+	pictured := runs
+	if len(agg.Groups) < len(agg.Runs) {
+		pictured = nil
+		for _, r := range runs {
+			if r.eval == nil || slices.ContainsFunc(agg.Groups, func(g group) bool { return g.Runs[0] == r.name }) {
+				pictured = append(pictured, r)
+			}
+		}
+		notes = append(notes, "The pictures show the first run of each group.")
+	}
 	page := report.Page{Title: "Comparison: " + strings.Join(names, ", "),
-		Notes: []string{fmt.Sprintf("Epoch %s. FID and KID from each run's latest 'cyclegan eval' at that epoch (results/RUN/%s); "+
-			"the thesis' figures beside those of runs whose attention options are one of its experiments. Lower is better.", o.epoch, evalJSON)},
-		Tables: []report.Table{compareTable(runs)}}
+		Notes: append([]string{fmt.Sprintf("Epoch %s. FID and KID from each run's latest 'cyclegan eval' at that epoch (results/RUN/%s); "+
+			"the thesis' figures beside those of runs whose attention options are one of its experiments. Lower is better. "+
+			"The groups' figures are also in compare.json and compare.csv beside this page.", o.epoch, evalJSON)}, notes...),
+		Tables: []report.Table{compareTable(runs), agg.table()}}
+	var picturedNames []string
+	for _, r := range pictured {
+		picturedNames = append(picturedNames, r.name)
+	}
 	for _, side := range []struct {
 		heading, suffix string
 		fromA           bool
@@ -87,7 +164,7 @@ func compare(o *options, names []string, out string, stdout io.Writer) error {
 		{"A → B: real_A, then G_A(real_A) of each run; under it cam G_A(real_A)", "A", true, d.PathsA()},
 		{"B → A: real_B, then G_B(real_B) of each run; under it cam G_B(real_B)", "B", false, d.PathsB()},
 	} {
-		sec := report.Section{Heading: side.heading, Columns: append([]string{"real"}, names...)}
+		sec := report.Section{Heading: side.heading, Columns: append([]string{"real"}, picturedNames...)}
 		for _, p := range side.paths[:min(o.numTest, len(side.paths))] {
 			x, err := data.LoadImage(p, first.cropSize)
 			if err != nil {
@@ -100,7 +177,7 @@ func compare(o *options, names []string, out string, stdout io.Writer) error {
 			}
 			pics := report.Row{Label: filepath.Base(p), Cells: []report.Cell{{Src: realSrc, Caption: "real"}}}
 			maps := report.Row{Label: "GradCAM", Cells: []report.Cell{{}}}
-			for _, r := range runs {
+			for _, r := range pictured {
 				g, dsc := r.model.GA, r.model.DA
 				if !side.fromA {
 					g, dsc = r.model.GB, r.model.DB
@@ -126,7 +203,10 @@ func compare(o *options, names []string, out string, stdout io.Writer) error {
 	if err := page.Write(path); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "comparison page: %s\n", path)
+	for _, n := range notes {
+		fmt.Fprintln(stdout, n)
+	}
+	fmt.Fprintf(stdout, "comparison page: %s (the groups' figures in compare.json, compare.csv)\n", path)
 	return nil
 }
 

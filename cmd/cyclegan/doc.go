@@ -10,7 +10,8 @@
 //	cyclegan bench     [flags]   time training iterations, print one JSON line
 //	cyclegan fid       [flags] PATH1 PATH2   FID (-kid: and KID) of two image folders or .npz files
 //	cyclegan eval      [flags]   translate a run's test sets, score them with FID and KID
-//	cyclegan compare   [flags] RUN…   a page comparing runs: table and translations
+//	cyclegan compare   [flags] RUN…   a page comparing runs: table, mean ± std over seeds, translations
+//	cyclegan sweep     -presets P1,P2 -seeds N [flags]   train and evaluate presets × seeds, resumably (-slurm: a job array)
 //	cyclegan help [command | presets]
 //
 // Flags are single-dash, named as in pytorch-CycleGAN-and-pix2pix
@@ -19,5 +20,6 @@
 // PyTorch's state-dict names), loss_log.jsonl, the run's options
 // (train_opt.txt, train_opt.json) and the train page web/index.html;
 // RESULTS/NAME holds the test and attention pages and the evaluations
-// (eval.csv, eval.json).
+// (eval.csv, eval.json). SWEEPS/NAME holds a sweep: plan.txt (one train
+// line a run), sweep.json, sweep.sbatch with -slurm, logs/, and compare/.
 package main

@@ -28,6 +28,7 @@ func commands() []command {
 		{"fid", "FID (and KID) between two folders of images or statistics files, as pytorch-fid", runFID},
 		{"eval", "translate a run's test images and score both directions with FID and KID", runEval},
 		{"compare", "a page comparing runs: their FID/KID table and the same test images translated by each", runCompare},
+		{"sweep", "train and evaluate presets × seeds, resumably, here or as a Slurm job array", runSweep},
 	}
 }
 

@@ -244,10 +244,30 @@ Examples:
 		return `Writes a page comparing runs (RESULTS/compare/index.html, or -out): a table of their latest
 evaluations at -epoch (cyclegan eval), in the layout of the thesis' table 3.1 with the thesis' own
 FID beside runs whose attention options are one of its experiments, and the same test images
-translated by each run with the run's GradCAM map under each translation.
+translated by each run with the run's GradCAM map under each translation. Runs that differ only by
+their seed are grouped: every numeric metric of their evaluations as mean ± sample standard
+deviation (n − 1) over the seeds, also in compare.json and compare.csv beside the page.
+-sweep NAME compares the runs of a sweep (those started), into SWEEPS_DIR/NAME/compare.
 
 Examples:
   cyclegan compare h2z h2z_gradcam h2z_gradcam_four
+  cyclegan compare -sweep h2z
+`
+	case "sweep":
+		return `Plans independent runs, one per preset and seed, each a line of SWEEPS_DIR/NAME/plan.txt:
+  cyclegan train -name NAME_PRESET_sSEED -preset PRESET -seed SEED [the train flags given]
+(the options in sweep.json beside it), then runs them one after another here: each is trained,
+then evaluated (cyclegan eval). It is resumable: a run trained and evaluated is skipped, an
+interrupted one continued (-continue_train), a trained one only evaluated; run the same command
+again to go on. A different plan under an existing sweep name is refused. -plan_only writes the
+plan only; -slurm writes SWEEPS_DIR/NAME/sweep.sbatch, a job array whose task k runs line k
+("cyclegan sweep -task k PLAN"), and prints the sbatch command. Ctrl-C stops the run in progress
+(it is saved) and the sweep. Compare the runs with "cyclegan compare -sweep NAME".
+
+Examples:
+  cyclegan sweep -sweep h2z -presets standard,gradcam -seeds 3 -dataroot datasets/horse2zebra
+  cyclegan sweep -sweep h2z -presets standard,gradcam -seeds 3 -dataroot datasets/horse2zebra -slurm -slurm_opts --partition=cpu
+  cyclegan sweep -task 0 sweeps/h2z/plan.txt
 `
 	case "bench":
 		return `Times -iters training iterations (both generator and discriminator updates, the attention

@@ -105,6 +105,24 @@ func resolve(fs *flag.FlagSet, o *options) (saved map[string]string, notes []str
 	return saved, notes, nil
 }
 
+// checkTrain checks the resolved options of a training run, before
+// anything is written, and returns the model's options.
+func (o *options) checkTrain() (cyclegan.Options, error) {
+	if o.nEpochs < 0 || o.nEpochsDecay < 0 || o.nEpochs+o.nEpochsDecay < 1 {
+		return cyclegan.Options{}, fmt.Errorf("-n_epochs %d -n_epochs_decay %d: want at least one epoch", o.nEpochs, o.nEpochsDecay)
+	}
+	if o.maxIters < 0 {
+		return cyclegan.Options{}, fmt.Errorf("-max_iters %d: must not be negative", o.maxIters)
+	}
+	if o.lr <= 0 {
+		return cyclegan.Options{}, fmt.Errorf("-lr %v: must be positive", o.lr)
+	}
+	if o.epochCount < 1 {
+		return cyclegan.Options{}, fmt.Errorf("-epoch_count %d: must be at least 1", o.epochCount)
+	}
+	return o.modelOptions()
+}
+
 // train runs the train command on parsed flags.
 func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer) error {
 	saved, notes, err := resolve(fs, o)
@@ -114,20 +132,7 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 	for _, n := range notes {
 		fmt.Fprintln(stdout, n)
 	}
-	// Check every option before anything is written.
-	if o.nEpochs < 0 || o.nEpochsDecay < 0 || o.nEpochs+o.nEpochsDecay < 1 {
-		return fmt.Errorf("-n_epochs %d -n_epochs_decay %d: want at least one epoch", o.nEpochs, o.nEpochsDecay)
-	}
-	if o.maxIters < 0 {
-		return fmt.Errorf("-max_iters %d: must not be negative", o.maxIters)
-	}
-	if o.lr <= 0 {
-		return fmt.Errorf("-lr %v: must be positive", o.lr)
-	}
-	if o.epochCount < 1 {
-		return fmt.Errorf("-epoch_count %d: must be at least 1", o.epochCount)
-	}
-	mo, err := o.modelOptions()
+	mo, err := o.checkTrain()
 	if err != nil {
 		return err
 	}

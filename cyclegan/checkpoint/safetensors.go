@@ -343,3 +343,36 @@ func halfToFloat32(h uint16) float32 {
 	}
 	return sign * float32(math.Ldexp(1+frac/1024, exp-15))
 }
+
+// ReadMetadata returns the metadata of a .safetensors file from its header
+// alone, without reading the tensors: the training position of a large
+// checkpoint, for example.
+func ReadMetadata(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	defer f.Close()
+	var size [8]byte
+	if _, err := io.ReadFull(f, size[:]); err != nil {
+		return nil, fmt.Errorf("checkpoint: %s: %w", path, errTruncated)
+	}
+	n := binary.LittleEndian.Uint64(size[:])
+	if n > maxHeader {
+		return nil, fmt.Errorf("checkpoint: %s: header length %d is implausible: not a safetensors file, or corrupt", path, n)
+	}
+	hdr := make([]byte, n)
+	if _, err := io.ReadFull(f, hdr); err != nil {
+		return nil, fmt.Errorf("checkpoint: %s: %w", path, errTruncated)
+	}
+	var entries struct {
+		Meta map[string]string `json:"__metadata__"`
+	}
+	if err := json.Unmarshal(bytes.TrimRight(hdr, " "), &entries); err != nil {
+		return nil, fmt.Errorf("checkpoint: %s: bad header: %w", path, err)
+	}
+	if entries.Meta == nil {
+		entries.Meta = map[string]string{}
+	}
+	return entries.Meta, nil
+}

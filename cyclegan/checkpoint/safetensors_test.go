@@ -58,6 +58,14 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	if err != nil || len(m) != len(in) || m["model.1.bias"] == nil {
 		t.Fatalf("Load: %v, %d tensors", err, len(m))
 	}
+	if hm, err := checkpoint.ReadMetadata(path); err != nil || len(hm) != len(meta) || hm["note"] != meta["note"] {
+		t.Errorf("ReadMetadata: %v, %v; want %v", err, hm, meta)
+	}
+	short := filepath.Join(t.TempDir(), "short.safetensors")
+	os.WriteFile(short, []byte{1, 2, 3}, 0o644)
+	if _, err := checkpoint.ReadMetadata(short); err == nil || !strings.Contains(err.Error(), short) {
+		t.Errorf("ReadMetadata of a 3-byte file: %v", err)
+	}
 }
 
 // TestSaveFollowsTheFormat reads a saved file by hand, as the safetensors

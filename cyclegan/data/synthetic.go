@@ -218,6 +218,11 @@ func WriteSynthetic(dir string, o SynthOptions) error {
 	}
 	os.Remove(dir) // an empty folder given by the caller; the rename needs the name free
 	if err := os.Rename(tmp, dir); err != nil {
+		// Another process (a parallel task of a sweep) may have written the
+		// same data set meanwhile: its copy serves.
+		if b, rerr := os.ReadFile(filepath.Join(dir, SynthMarker)); rerr == nil && string(b) == desc {
+			return nil
+		}
 		return fmt.Errorf("data: %w", err)
 	}
 	done = true

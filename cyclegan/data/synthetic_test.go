@@ -246,3 +246,22 @@ func TestSyntheticOldVersion(t *testing.T) {
 		t.Error("the replaced set is not read as current")
 	}
 }
+
+// TestWriteSyntheticConcurrently: processes writing the same data set at
+// once (parallel tasks of a sweep) all succeed, and leave one complete set.
+func TestWriteSyntheticConcurrently(t *testing.T) {
+	o := SynthOptions{Size: 16, Train: 3, Test: 1, StripePeriod: 4, Seed: 7}
+	root := filepath.Join(t.TempDir(), "synthetic")
+	errs := make(chan error, 8)
+	for range cap(errs) {
+		go func() { errs <- WriteSynthetic(root, o) }()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if paths, err := ListImagesIn(filepath.Join(root, "trainB")); err != nil || len(paths) != 3 {
+		t.Errorf("trainB: %v, %v", paths, err)
+	}
+}
