@@ -615,3 +615,42 @@ func TestInitFrom(t *testing.T) {
 		}
 	}
 }
+
+// TestImageSizeRefused: a size the networks cannot take is refused before
+// anything is written, naming the flag and the nearest sizes that work, by
+// every command that runs the networks.
+func TestImageSizeRefused(t *testing.T) {
+	w := trained(t)
+	for _, c := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"train, crop", w.tiny("odd", "-load_size", "40", "-crop_size", "34"), []string{"-crop_size 34", "multiple of 4", "32 and 36"}},
+		{"train, resize", w.tiny("odd", "-preprocess", "resize", "-load_size", "30"), []string{"-load_size 30", "28 and 32"}},
+		{"train, discriminator", w.tiny("odd", "-load_size", "20", "-crop_size", "16"), []string{"-crop_size 16", "-n_layers_D 3", "smallest size that works is 24"}},
+		{"bench", []string{"bench", "-crop_size", "66", "-ngf", "4", "-ndf", "4", "-n_blocks", "1"}, []string{"-crop_size 66", "64 and 68"}},
+		{"test", []string{"test", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", "r", "-crop_size", "30"},
+			[]string{"-crop_size 30", "28 and 32"}},
+		{"attention", []string{"attention", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", "r", "-crop_size", "30"},
+			[]string{"-crop_size 30", "28 and 32"}},
+		{"eval", []string{"eval", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", "r", "-crop_size", "30", "-quiet"},
+			[]string{"-crop_size 30", "28 and 32"}},
+	} {
+		code, _, errOut := cli(t, c.args...)
+		if code != 1 {
+			t.Errorf("%s: exit %d, want 1 (stderr %q)", c.name, code, errOut)
+		}
+		for _, s := range c.want {
+			if !strings.Contains(errOut, s) {
+				t.Errorf("%s: stderr %q does not say %q", c.name, errOut, s)
+			}
+		}
+	}
+	if _, err := os.Stat(w.dir("odd")); err == nil {
+		t.Errorf("a refused training run left its folder %s", w.dir("odd"))
+	}
+	if _, err := os.Stat(filepath.Join(w.results, "r")); err == nil {
+		t.Errorf("a refused test left %s", filepath.Join(w.results, "r"))
+	}
+}

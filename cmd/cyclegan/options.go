@@ -503,6 +503,31 @@ func (o *options) modelOptions() (cyclegan.Options, error) {
 	return m, nil
 }
 
+// checkImageSize checks that side×side images, the size flag name sets,
+// fit the networks of mo: every command that runs the networks asks here
+// before it writes anything.
+func checkImageSize(mo cyclegan.Options, name string, side int) error {
+	if err := mo.CheckImageSize(side); err != nil {
+		return fmt.Errorf("-%s %d: %w", name, side, err)
+	}
+	return nil
+}
+
+// trainImageSize returns the flag that sets the side of the training
+// images the networks get, and its value: -load_size when the images are
+// resized or scaled to it without a crop, -crop_size when they are
+// cropped; ok is false for -preprocess none, which rounds each image's
+// sides to a multiple of 4 itself.
+func (o *options) trainImageSize() (name string, side int, ok bool) {
+	switch o.preprocess {
+	case "none":
+		return "", 0, false
+	case "resize", "scale_width":
+		return "load_size", o.loadSize, true
+	}
+	return "crop_size", o.cropSize, true
+}
+
 // backend returns the backend named by -device. Without the cuda build tag,
 // "cuda" is an error: the program never falls back to the CPU silently.
 func backend(device string) (tensor.Backend, error) {

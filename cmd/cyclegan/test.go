@@ -60,6 +60,9 @@ func loadModel(o *options, nets ...string) (*cyclegan.Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkImageSize(mo, "crop_size", o.cropSize); err != nil {
+		return nil, err
+	}
 	m, err := cyclegan.New(mo, 0)
 	if err != nil {
 		return nil, err
@@ -282,6 +285,9 @@ func testSingle(fs *flag.FlagSet, o *options, stdout io.Writer) error {
 	}
 	mo, err := o.modelOptions()
 	if err != nil {
+		return err
+	}
+	if err := checkImageSize(mo, "crop_size", o.cropSize); err != nil {
 		return err
 	}
 	g := cyclegan.NewResnetGenerator(layers.Init{Rand: tensor.NewRand(0), DType: mo.DType}, o.ngf, o.nBlocks)

@@ -131,6 +131,11 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
+	if name, side, ok := o.trainImageSize(); ok {
+		if err := checkImageSize(mo, name, side); err != nil {
+			return err
+		}
+	}
 	dir := o.checkpointDir()
 	if !o.continueTrain {
 		if _, err := os.Stat(filepath.Join(dir, "latest_net_G_A.safetensors")); err == nil {
