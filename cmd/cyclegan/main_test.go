@@ -443,12 +443,12 @@ func TestBadInput(t *testing.T) {
 		{"empty image file", w.tiny("z", "-dataroot", emptyFile), 1, []string{"0_empty.jpg", "empty"}, "z"},
 		{"text named .jpg", w.tiny("x", "-dataroot", textFile), 1, []string{"0_notes.jpg"}, "x"},
 		{"GIF named .png", w.tiny("g", "-dataroot", gifFile), 1, []string{"0_anim.png", "GIF"}, "g"},
-		{"no checkpoint", []string{"test", "-checkpoints_dir", w.checkpoints, "-name", "none", "-dataroot", w.dataroot},
-			1, []string{filepath.Join(w.checkpoints, "none", "latest_net_G_A.safetensors")}, ""},
+		{"no run", []string{"test", "-checkpoints_dir", w.checkpoints, "-name", "none", "-dataroot", w.dataroot},
+			1, []string{"no run named none in " + w.checkpoints}, ""},
 		{"not a checkpoint", []string{"test", "-model_path", wrongName, "-dataroot", w.dataroot}, 1, []string{wrongName}, ""},
-		{"continue without a run", w.tiny("c", "-continue_train"), 1, []string{filepath.Join(w.checkpoints, "c", "latest_")}, "c"},
+		{"continue without a run", w.tiny("c", "-continue_train"), 1, []string{"no run named c in " + w.checkpoints}, "c"},
 		{"eval without a run", []string{"eval", "-checkpoints_dir", w.checkpoints, "-name", "none", "-dataroot", w.dataroot},
-			1, []string{filepath.Join(w.checkpoints, "none", "latest_net_G_A.safetensors")}, ""},
+			1, []string{"no run named none in " + w.checkpoints}, ""},
 		{"eval with a bad reference", []string{"eval", "-checkpoints_dir", w.checkpoints, "-name", "none", "-fid_ref", "train"},
 			1, []string{`-fid_ref "train"`}, ""},
 		{"fid of a missing folder", []string{"fid", filepath.Join(w.dataroot, "nope"), filepath.Join(w.dataroot, "testA"), "-weights", wrongName},
@@ -468,6 +468,33 @@ func TestBadInput(t *testing.T) {
 		if c.noRun != "" {
 			if m, _ := filepath.Glob(filepath.Join(w.dir(c.noRun), "*.safetensors")); len(m) > 0 {
 				t.Errorf("%s: checkpoint files written: %v", c.name, m)
+			}
+		}
+	}
+}
+
+// TestNoSuchRun: a run name that is not in -checkpoints_dir is reported
+// before anything is read or written: no synthetic data set, no run
+// folder, no results folder.
+func TestNoSuchRun(t *testing.T) {
+	w := trained(t)
+	for _, args := range [][]string{
+		{"train", "-name", "nosuch", "-continue_train", "-quiet"},
+		{"test", "-name", "nosuch"},
+		{"attention", "-name", "nosuch"},
+		{"eval", "-name", "nosuch", "-quiet"},
+	} {
+		args = append(args, "-checkpoints_dir", w.checkpoints, "-results_dir", w.results)
+		code, out, errOut := cli(t, args...)
+		if want := "no run named nosuch in " + w.checkpoints + " (its runs: r;"; code != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("%v: exit %d, stderr %q; want 1 and %q", args, code, errOut, want)
+		}
+		if out != "" {
+			t.Errorf("%v: printed %q before failing", args, out)
+		}
+		for _, p := range []string{synthDir(w.checkpoints), w.dir("nosuch"), filepath.Join(w.results, "nosuch")} {
+			if _, err := os.Stat(p); err == nil {
+				t.Errorf("%v: wrote %s", args, p)
 			}
 		}
 	}

@@ -551,5 +551,32 @@ func (o *options) dataOptions() data.Options {
 		MaxDatasetSize: o.maxDatasetSize}
 }
 
+// checkRunExists returns an error unless the run -name has a folder in
+// -checkpoints_dir: "no run named NAME in DIR", with the runs that are
+// there, so that a mistyped name is reported before anything is read or
+// written.
+func (o *options) checkRunExists() error {
+	if st, err := os.Stat(o.checkpointDir()); err == nil && st.IsDir() {
+		return nil
+	}
+	var runs []string
+	entries, _ := os.ReadDir(o.checkpointsDir)
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(o.checkpointsDir, e.Name(), optFile)); err == nil {
+			runs = append(runs, e.Name())
+		}
+	}
+	msg := fmt.Sprintf("no run named %s in %s", o.name, o.checkpointsDir)
+	switch {
+	case len(runs) > 10:
+		msg += fmt.Sprintf(" (it holds %d runs: %s, …; check -name and -checkpoints_dir)", len(runs), strings.Join(runs[:10], ", "))
+	case len(runs) > 0:
+		msg += fmt.Sprintf(" (its runs: %s; check -name and -checkpoints_dir)", strings.Join(runs, ", "))
+	default:
+		msg += " (it holds no run: train one first, or check -checkpoints_dir)"
+	}
+	return errors.New(msg)
+}
+
 // checkpointDir is CHECKPOINTS/NAME.
 func (o *options) checkpointDir() string { return filepath.Join(o.checkpointsDir, o.name) }

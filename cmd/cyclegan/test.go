@@ -35,6 +35,9 @@ func loadRunOptions(fs *flag.FlagSet, o *options) (gradcam.Layers, error) {
 	if !given["name"] && !given["dataroot"] && !given["model_path"] {
 		fs.Set("name", "synthetic")
 	}
+	if err := o.checkRunExists(); err != nil {
+		return runLayers, err
+	}
 	saved, err := readSavedOptions(o.checkpointDir())
 	if err != nil || saved == nil {
 		return runLayers, err

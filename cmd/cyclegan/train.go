@@ -67,6 +67,9 @@ func resolve(fs *flag.FlagSet, o *options) (saved map[string]string, notes []str
 		fs.Set("name", "synthetic")
 	}
 	if o.continueTrain {
+		if err := o.checkRunExists(); err != nil {
+			return nil, nil, err
+		}
 		saved, err = readSavedOptions(o.checkpointDir())
 		if err != nil {
 			return nil, nil, err
