@@ -500,6 +500,39 @@ func TestNoSuchRun(t *testing.T) {
 	}
 }
 
+// TestFlagTypo: a mistyped flag prints the error, the flags meant and how
+// to list them, in a few lines, not the whole usage; -h still prints it.
+func TestFlagTypo(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"train", "-n_epoch", "3"}, []string{"-n_epoch", "did you mean -n_epochs?", "cyclegan help train"}},
+		{[]string{"test", "-num_tests", "3"}, []string{"did you mean -num_test?"}},
+		{[]string{"train", "-lambda", "3"}, []string{"did you mean -lambda_A or -lambda_B or -lambda_att or -lambda_identity?"}},
+		{[]string{"fid", "-kdi", "a", "b"}, []string{"did you mean -kid?", "cyclegan help fid"}},
+		{[]string{"train", "-zzzzzz"}, []string{"-zzzzzz", "cyclegan help train"}},
+		{[]string{"train", "-ngf", "many"}, []string{"-ngf", "cyclegan help train"}},
+	} {
+		code, out, errOut := cli(t, c.args...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2", c.args, code)
+		}
+		for _, s := range c.want {
+			if !strings.Contains(errOut, s) {
+				t.Errorf("%v: stderr %q does not say %q", c.args, errOut, s)
+			}
+		}
+		if n := strings.Count(errOut, "\n"); n > 3 || out != "" {
+			t.Errorf("%v: %d lines on stderr (want at most 3), stdout %q:\n%s", c.args, n, out, errOut)
+		}
+	}
+	_, _, errOut := cli(t, "train", "-h")
+	if !strings.Contains(errOut, "-lambda_identity") || strings.Count(errOut, "\n") < 40 {
+		t.Errorf("train -h does not print the usage:\n%s", errOut)
+	}
+}
+
 // TestCheckpointMismatch: a model with other shapes than the checkpoint,
 // or a checkpoint with other names, fails naming the file, and a new run
 // refuses to overwrite an existing one.
