@@ -248,7 +248,8 @@ func (t *Trainer) Run() error {
 	defer log.Flush()
 	be := t.Model.backend()
 
-	done := 0 // iterations of this call
+	done := 0        // iterations of this call
+	stopped := false // ErrStop at the end of an epoch
 	for !t.Done() {
 		lr := t.Schedule().At(t.Epoch)
 		att := t.Model.Attention.At(t.Epoch)
@@ -279,7 +280,12 @@ func (t *Trainer) Run() error {
 			}
 			if t.OnIter != nil {
 				if err := t.OnIter(r); errors.Is(err, ErrStop) {
-					return t.stop(log)
+					if t.EpochIter < len(pairs) {
+						return t.stop(log)
+					}
+					// The epoch's last iteration: end the epoch as usual,
+					// so that the checkpoint is at the next one's start.
+					stopped = true
 				} else if err != nil {
 					return err
 				}
@@ -303,6 +309,9 @@ func (t *Trainer) Run() error {
 			if err := t.OnEpoch(epoch); err != nil {
 				return err
 			}
+		}
+		if stopped {
+			return nil
 		}
 	}
 	return nil

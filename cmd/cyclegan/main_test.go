@@ -533,6 +533,50 @@ func TestFlagTypo(t *testing.T) {
 	}
 }
 
+// interruptNow is interrupts that deliver Ctrl-C at once: the run
+// stops after its first iteration, as it does when Ctrl-C comes during it.
+func interruptNow() (<-chan os.Signal, func()) {
+	c := make(chan os.Signal, 1)
+	c <- os.Interrupt
+	return c, func() {}
+}
+
+// TestInterruptExitStatus: Ctrl-C saves and exits with status 130, in the
+// middle of an epoch and at its last iteration, and the run continues from
+// there to the end.
+func TestInterruptExitStatus(t *testing.T) {
+	w := newWorld(t)
+	for _, c := range []struct {
+		name  string
+		extra []string
+		iter  string // where the latest checkpoint is: epoch_iter
+	}{
+		{"mid-epoch", nil, "1"},
+		{"epoch end", []string{"-max_dataset_size", "1"}, "0"},
+	} {
+		var out, errOut bytes.Buffer
+		args := w.tiny(c.name, c.extra...)[1:]
+		code := trainCommand(args, &out, &errOut, interruptNow)
+		if code != exitInterrupted {
+			t.Errorf("%s: exit %d, want %d\n%s%s", c.name, code, exitInterrupted, out.String(), errOut.String())
+		}
+		if !strings.Contains(out.String(), "interrupted: saving the latest checkpoint") || errOut.Len() != 0 {
+			t.Errorf("%s: stdout %q, stderr %q", c.name, out.String(), errOut.String())
+		}
+		_, meta, err := checkpoint.Load(filepath.Join(w.dir(c.name), "latest_state.safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if meta["iter"] != "1" || meta["epoch_iter"] != c.iter {
+			t.Errorf("%s: the latest checkpoint is at iteration %s (epoch_iter %s), want 1 (%s)", c.name, meta["iter"], meta["epoch_iter"], c.iter)
+		}
+		out2 := mustCLI(t, "train", "-checkpoints_dir", w.checkpoints, "-name", c.name, "-continue_train", "-quiet")
+		if !strings.Contains(out2, "done: 2 epochs") {
+			t.Errorf("%s: continuing:\n%s", c.name, out2)
+		}
+	}
+}
+
 // TestCheckpointMismatch: a model with other shapes than the checkpoint,
 // or a checkpoint with other names, fails naming the file, and a new run
 // refuses to overwrite an existing one.

@@ -189,7 +189,7 @@ Writes CHECKPOINTS/NAME/: latest_net_{G_A,G_B,D_A,D_B}.safetensors (PyTorch stat
 latest_state.safetensors (optimisers, pools, random state, position), {epoch}_net_* every
 -save_epoch_freq epochs, loss_log.jsonl, train_opt.txt/.json and the train page web/index.html.
 -continue_train resumes exactly where the run stopped, with the options it was started with
-(flags given now override them). Ctrl-C stops after the current iteration and saves.
+(flags given now override them). Ctrl-C stops after the current iteration, saves and exits with status 130.
 
 Examples:
   cyclegan train

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,6 +42,31 @@ func synthDir(checkpointsDir string) string {
 const trainGroups = gData | gCrop | gDirs | gModel | gTrain | gAtt
 
 func runTrain(args []string, stdout, stderr io.Writer) int {
+	return trainCommand(args, stdout, stderr, osInterrupts)
+}
+
+// exitInterrupted is the exit status of a run stopped by Ctrl-C (128 +
+// SIGINT, as shells report it): scripts and schedulers can tell it from a
+// finished run, and continue it with -continue_train.
+const exitInterrupted = 130
+
+// errInterrupted is what train returns when Ctrl-C stopped it (after
+// saving).
+var errInterrupted = errors.New("interrupted")
+
+// interrupts returns a channel that receives Ctrl-C, and a function that
+// stops delivering it (so that a second Ctrl-C ends the process).
+type interrupts func() (<-chan os.Signal, func())
+
+// osInterrupts delivers the process's os.Interrupt signals.
+func osInterrupts() (<-chan os.Signal, func()) {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, os.Interrupt)
+	return c, func() { signal.Stop(c) }
+}
+
+// trainCommand is the train command with its source of interrupts.
+func trainCommand(args []string, stdout, stderr io.Writer, notify interrupts) int {
 	o := defaultOptions()
 	fs := newFlags("train", trainGroups, &o, stderr)
 	if st, ok := parse(fs, args, "train", stderr); !ok {
@@ -50,7 +76,9 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		printPresets(stdout)
 		return 0
 	}
-	if err := train(fs, &o, args, stdout, stderr); err != nil {
+	if err := train(fs, &o, args, stdout, stderr, notify); errors.Is(err, errInterrupted) {
+		return exitInterrupted
+	} else if err != nil {
 		return failf(stderr, "train", "%v", err)
 	}
 	return 0
@@ -109,7 +137,9 @@ func resolve(fs *flag.FlagSet, o *options) (saved map[string]string, notes []str
 }
 
 // train runs the train command on parsed flags.
-func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer) error {
+// It returns errInterrupted when Ctrl-C (from notify) stopped it after
+// saving.
+func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer, notify interrupts) error {
 	saved, notes, err := resolve(fs, o)
 	if err != nil {
 		return err
@@ -205,9 +235,9 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 	}
 
 	// Ctrl-C stops after the current iteration and saves.
-	interrupt := make(chan os.Signal, 1)
-	signal.Notify(interrupt, os.Interrupt)
-	defer signal.Stop(interrupt)
+	interrupt, stopInterrupts := notify()
+	defer stopInterrupts()
+	interrupted := false
 
 	bar := newProgress(stderr, o.quiet)
 	sum := newEpochSummary()
@@ -221,7 +251,8 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 		bar.add()
 		select {
 		case <-interrupt:
-			signal.Stop(interrupt)
+			stopInterrupts()
+			interrupted = true
 			bar.finish()
 			fmt.Fprintln(stdout, "interrupted: saving the latest checkpoint")
 			return cyclegan.ErrStop
@@ -246,7 +277,12 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 		fmt.Fprintf(stdout, "stopped after %d iterations (epoch %d, iteration %d of %d): the latest checkpoint is saved; "+
 			"continue with -continue_train\n", t.Iter-start, t.Epoch, t.EpochIter, t.ItersPerEpoch())
 		if t.EpochIter > 0 {
-			return writePage(t.Epoch, fmt.Sprintf("epoch %d, iteration %d of %d", t.Epoch, t.EpochIter, t.ItersPerEpoch()))
+			if err := writePage(t.Epoch, fmt.Sprintf("epoch %d, iteration %d of %d", t.Epoch, t.EpochIter, t.ItersPerEpoch())); err != nil {
+				return err
+			}
+		}
+		if interrupted {
+			return errInterrupted
 		}
 		return nil
 	}
