@@ -61,7 +61,7 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  %-10s %s\n", "help", "help COMMAND lists its flags; help presets lists the attention presets")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Start with 'cyclegan train': it trains a small model on built-in synthetic data in a few minutes.")
+	fmt.Fprintf(w, "Start with 'cyclegan train': it trains a small model on built-in synthetic data in %s.\n", mainJobTime)
 }
 
 // help prints the usage of a command, or the presets.

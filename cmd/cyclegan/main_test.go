@@ -633,6 +633,52 @@ func TestHelp(t *testing.T) {
 	}
 }
 
+// TestHelpAgrees: the help says what the README says of the main job's
+// duration, and the help of the commands that read a run's options gives
+// "the run's" as their default, not numbers the run overrides.
+func TestHelpAgrees(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(readme, []byte(mainJobTime)) {
+		t.Errorf("README.md does not say the main job takes %q", mainJobTime)
+	}
+	for _, args := range [][]string{{"help"}, {"help", "train"}} {
+		_, out, _ := cli(t, args...)
+		if !strings.Contains(out, mainJobTime) {
+			t.Errorf("%v does not say the main job takes %q:\n%s", args, mainJobTime, out)
+		}
+		for _, other := range []string{"five minutes", "few minutes"} {
+			if strings.Contains(out, other) {
+				t.Errorf("%v says %q", args, other)
+			}
+		}
+	}
+	usageOf := func(cmd, flag string) string {
+		_, out, _ := cli(t, "help", cmd)
+		_, after, ok := strings.Cut(out, "\n  -"+flag+" ")
+		if !ok {
+			t.Fatalf("help %s has no -%s", cmd, flag)
+		}
+		line, _, _ := strings.Cut(after, "\n  -")
+		return line
+	}
+	for _, cmd := range []string{"test", "attention", "eval"} {
+		for _, f := range []string{"ngf", "ndf", "n_blocks", "n_layers_D", "crop_size"} {
+			if u := usageOf(cmd, f); !strings.Contains(u, "(default the run's, from its train_opt.json") {
+				t.Errorf("help %s: -%s:%s", cmd, f, u)
+			}
+		}
+	}
+	if u := usageOf("test", "crop_size"); !strings.Contains(u, "with -model_path, 256") {
+		t.Errorf("help test: -crop_size:%s", u)
+	}
+	if u := usageOf("train", "ngf"); !strings.Contains(u, "(default 64)") {
+		t.Errorf("help train: -ngf:%s", u)
+	}
+}
+
 // fixtures is testdata/cli, written by testdata/gen_cli_fixtures.py.
 const fixtures = "../../testdata/cli"
 

@@ -120,7 +120,7 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 		case "bench":
 			fs.IntVar(&o.cropSize, "crop_size", d.Data.CropSize, "side of the random training images")
 		default:
-			fs.IntVar(&o.cropSize, "crop_size", d.Data.CropSize, "image size: images are resized to crop_size × crop_size (default: the run's)")
+			fs.IntVar(&o.cropSize, "crop_size", d.Data.CropSize, "image size: images are resized to crop_size × crop_size")
 		}
 	}
 	if groups&gDirs != 0 {
@@ -175,7 +175,33 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 	if groups&gBench != 0 {
 		fs.IntVar(&o.iters, "iters", 5, "timed training iterations (after one warm-up)")
 	}
+	markRunDefaults(fs, cmd)
 	return fs
+}
+
+// markRunDefaults makes the usage of test, attention and eval show "the
+// run's" as the default of the options they take from the run's
+// train_opt.json (runOptions), instead of the library's numbers (ngf 64,
+// crop_size 256) that the run's own options override.
+func markRunDefaults(fs *flag.FlagSet, cmd string) {
+	if cmd != "test" && cmd != "attention" && cmd != "eval" {
+		return
+	}
+	for _, name := range runOptions() {
+		f := fs.Lookup(name)
+		if f == nil || f.DefValue == "" {
+			continue
+		}
+		f.DefValue = "the run's, from its " + optFile
+		if cmd == "test" {
+			switch name {
+			case "ngf", "n_blocks":
+				f.DefValue += "; with -model_path, the file's"
+			case "crop_size":
+				f.DefValue += "; with -model_path, " + f.Value.String()
+			}
+		}
+	}
 }
 
 // commandDoc is the text above a command's flags in its usage.
@@ -184,7 +210,7 @@ func commandDoc(cmd string) string {
 	case "train":
 		return `Trains a CycleGAN (docs/method.md §2), with the GradCAM attention loss when -att_layers or -preset asks for it.
 Without -dataroot it runs the main job: a small model on a synthetic data set (plain shapes vs striped
-shapes) written into CHECKPOINTS/synthetic_dataset, in about five minutes on two CPU cores.
+shapes) written into CHECKPOINTS/synthetic_dataset, in ` + mainJobTime + `.
 Writes CHECKPOINTS/NAME/: latest_net_{G_A,G_B,D_A,D_B}.safetensors (PyTorch state-dict names),
 latest_state.safetensors (optimisers, pools, random state, position), {epoch}_net_* every
 -save_epoch_freq epochs, loss_log.jsonl, train_opt.txt/.json and the train page web/index.html.
