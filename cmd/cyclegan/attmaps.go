@@ -59,7 +59,10 @@ func attentionMaps(fs *flag.FlagSet, o *options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(o.resultsDir, o.name, fmt.Sprintf("attention_%s_%s", o.phase, o.epoch))
+	dir := o.resultDir(fs, "attention_")
+	if err := freshImages(dir); err != nil {
+		return err
+	}
 	page := report.Page{Title: fmt.Sprintf("GradCAM maps: %s, %s phase, epoch %s", o.name, o.phase, o.epoch),
 		Notes: []string{"Each map: GradCAM of a generator layer, the score being the mean of the discriminator's output on the " +
 			"generator's translation (docs/method.md §3); normalised to [0, 1], upsampled bilinearly to the image and coloured with the jet " +

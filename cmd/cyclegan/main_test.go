@@ -331,7 +331,7 @@ func TestAttentionCommand(t *testing.T) {
 	w := trained(t)
 	mustCLI(t, "attention", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", "r",
 		"-att_layers", "every", "-num_test", "1")
-	dir := filepath.Join(w.results, "r", "attention_test_latest")
+	dir := filepath.Join(w.results, "r", "attention_test_latest_n1_layers-every")
 	n := 0
 	for _, side := range []struct{ folder, tag string }{{"testA", "G_A"}, {"testB", "G_B"}} {
 		inputs, _ := data.ListImages(filepath.Join(w.dataroot, side.folder))
@@ -349,6 +349,55 @@ func TestAttentionCommand(t *testing.T) {
 	}
 	if !bytes.Contains(page, []byte("ResnetBlock")) {
 		t.Error("the page does not name the layers")
+	}
+}
+
+// TestResultsOfOneConfiguration: test and attention calls with other
+// settings write their own folders and leave the others' alone; a call
+// with the same settings replaces its folder's images whole.
+func TestResultsOfOneConfiguration(t *testing.T) {
+	w := trained(t)
+	flags := []string{"-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", "r"}
+	results := func(folder string) []string {
+		m, _ := filepath.Glob(filepath.Join(w.results, "r", folder, "images", "*.png"))
+		return m
+	}
+	mustCLI(t, append([]string{"test"}, flags...)...)
+	all := results("test_latest")
+	if len(all) != 12 { // 2 + 2 images, 3 pictures each
+		t.Fatalf("test: %d pictures, want 12", len(all))
+	}
+	out := mustCLI(t, append([]string{"test", "-num_test", "1"}, flags...)...)
+	if !strings.Contains(out, filepath.Join(w.results, "r", "test_latest_n1", "index.html")) {
+		t.Errorf("test -num_test 1:\n%s", out)
+	}
+	if got := results("test_latest"); len(got) != 12 {
+		t.Errorf("test -num_test 1 changed test_latest: %d pictures, want 12", len(got))
+	}
+	if got := results("test_latest_n1"); len(got) != 6 {
+		t.Errorf("test -num_test 1: %d pictures, want 6", len(got))
+	}
+
+	attention := append([]string{"attention", "-num_test", "1"}, flags...)
+	mustCLI(t, append(attention, "-att_layers", "every")...)
+	every := results("attention_test_latest_n1_layers-every")
+	stale := filepath.Join(w.results, "r", "attention_test_latest_n1_layers-every", "images", "old_G_A_layer99.png")
+	if err := os.WriteFile(stale, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustCLI(t, append(attention, "-att_layers", "every")...)
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("attention left the image of an earlier call in its folder")
+	}
+	if got := results("attention_test_latest_n1_layers-every"); len(got) != len(every) {
+		t.Errorf("attention again: %d pictures, want %d", len(got), len(every))
+	}
+	mustCLI(t, append(attention, "-att_layers", "10")...)
+	if got := results("attention_test_latest_n1_layers-10"); len(got) != 2*3 {
+		t.Errorf("attention -att_layers 10: %d pictures, want 6", len(got))
+	}
+	if got := results("attention_test_latest_n1_layers-every"); len(got) != len(every) {
+		t.Errorf("attention -att_layers 10 changed the folder of -att_layers every: %d pictures, want %d", len(got), len(every))
 	}
 }
 

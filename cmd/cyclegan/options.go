@@ -225,7 +225,8 @@ Examples:
 	case "test":
 		return `Translates test images with a trained run (-name; its size and data come from its train_opt.json)
 and writes RESULTS/NAME/{phase}_{epoch}/index.html with images/{file}_{real_A,fake_B,rec_A,...}.png,
-and the GradCAM maps of the run's attention layers (or of -att_layers) beside them.
+and the GradCAM maps of the run's attention layers (or of -att_layers) beside them. Another -num_test
+or -att_layers writes its own folder ({phase}_{epoch}_n2, …_layers-18); a call replaces its folder whole.
 With -model_path FILE (a generator .pth or .safetensors, e.g. a published latest_net_G_A.pth) it
 translates the images of the folder -dataroot in one direction, as the reference's --model_path test.
 
@@ -236,7 +237,8 @@ Examples:
 	case "attention":
 		return `Writes GradCAM heatmaps of generator layers, coloured and laid over the input images: G_A scored
 by D_A on {phase}A, G_B scored by D_B on {phase}B, and an index.html grid, in
-RESULTS/NAME/attention_{phase}_{epoch}/. -att_layers every draws every layer of the generator.
+RESULTS/NAME/attention_{phase}_{epoch}/ (with _nN and _layers-L when -num_test and -att_layers
+are given; a call replaces its folder whole). -att_layers every draws every layer of the generator.
 
 Examples:
   cyclegan attention -name h2z -att_layers every -num_test 4
