@@ -350,6 +350,35 @@ func TestAttentionCommand(t *testing.T) {
 	if !bytes.Contains(page, []byte("ResnetBlock")) {
 		t.Error("the page does not name the layers")
 	}
+	for _, s := range []string{"Flat maps by construction", "layer 11 (ConvTranspose2d) feeds the InstanceNorm2d at layer 12",
+		"layer 0 (ReflectionPad2d) feeds, through the unpadded Conv2d at layer 1", "mean_HW(∂s/∂A) are zero"} {
+		if !bytes.Contains(page, []byte(s)) {
+			t.Errorf("the page does not explain the flat maps: no %q", s)
+		}
+	}
+}
+
+// TestAttentionLayerChecks: training refuses a layer whose map is zero by
+// construction, saying why, and warns of a layer that is not a residual
+// block.
+func TestAttentionLayerChecks(t *testing.T) {
+	w := newWorld(t)
+	code, _, errOut := cli(t, w.tiny("flat", "-att_layers", "10,12", "-n_blocks", "2")...)
+	for _, s := range []string{"layer 12 (ConvTranspose2d) feeds the InstanceNorm2d at layer 13", "zero by construction", "residual blocks are [10 11]"} {
+		if code != 1 || !strings.Contains(errOut, s) {
+			t.Errorf("a flat layer: exit %d, stderr %q; want 1 and %q", code, errOut, s)
+		}
+	}
+	if _, err := os.Stat(w.dir("flat")); err == nil {
+		t.Error("the refused run left its folder")
+	}
+	out := mustCLI(t, w.tiny("relu", "-att_layers", "14", "-n_blocks", "2", "-max_iters", "1")...)
+	if want := "warning: attention layer 14 is a ReLU, not a residual block (this generator's blocks are 10…11)"; !strings.Contains(out, want) {
+		t.Errorf("no warning %q in\n%s", want, out)
+	}
+	if out := mustCLI(t, w.tiny("block", "-att_layers", "11", "-n_blocks", "2", "-max_iters", "1")...); strings.Contains(out, "warning") {
+		t.Errorf("a warning for a residual block:\n%s", out)
+	}
 }
 
 // TestResultsOfOneConfiguration: test and attention calls with other

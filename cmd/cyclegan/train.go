@@ -5,9 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/camcycle/camcycle/cyclegan"
 	"github.com/camcycle/camcycle/cyclegan/data"
 	"github.com/camcycle/camcycle/cyclegan/report"
+	"github.com/camcycle/camcycle/gradcam"
 )
 
 // mainJobTime is how long the main job takes, as the help and the README
@@ -213,6 +216,9 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 		o.name, t.Data.SizeA(), t.Data.SizeB(), o.dataroot, t.ItersPerEpoch(), t.Epoch, to.LastEpoch(),
 		o.ngf, o.ndf, o.nBlocks, o.cropSize, o.cropSize, o.device)
 	fmt.Fprintf(stdout, "attention loss: %s\n", att)
+	for _, w := range attentionWarnings(t.Model) {
+		fmt.Fprintln(stdout, w)
+	}
 	fmt.Fprintf(stdout, "checkpoints, loss_log.jsonl and the train page go to %s\n", dir)
 	if t.Done() {
 		fmt.Fprintf(stdout, "every epoch (%d) is already trained: raise -n_epochs or -n_epochs_decay to train more\n", to.LastEpoch())
@@ -291,6 +297,28 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 	}
 	fmt.Fprintf(stdout, "done: %d epochs; models in %s\n", to.LastEpoch(), dir)
 	return nil
+}
+
+// attentionWarnings returns a warning for each attention layer of m that
+// is not a residual block (-att_layers 18 with -n_blocks 3 names a ReLU):
+// allowed, but not what the thesis' layers are.
+func attentionWarnings(m *cyclegan.Model) []string {
+	g := m.GA.Model
+	blocks := gradcam.ResidualBlocks(g)
+	var out []string
+	for _, stage := range []*gradcam.Attention{m.Attention.At(1), m.Attention.At(math.MaxInt)} {
+		if stage == nil {
+			continue
+		}
+		for _, l := range stage.Layers() {
+			w := fmt.Sprintf("warning: attention layer %d is a %s, not a residual block (this generator's blocks are %d…%d)",
+				l, gradcam.LayerName(g.Layers[l]), blocks[0], blocks[len(blocks)-1])
+			if !slices.Contains(blocks, l) && !slices.Contains(out, w) {
+				out = append(out, w)
+			}
+		}
+	}
+	return out
 }
 
 // changes lists the options whose value now differs from the saved one.
