@@ -29,6 +29,11 @@ type TrainOptions struct {
 	NEpochsDecay  int // epochs of linear decay to zero (100)
 	EpochCount    int // the number of the first epoch (1); with ContinueTrain, taken from the checkpoint
 	SaveEpochFreq int // also keep {epoch}_net_* every this many epochs (5)
+	// SaveStateEveryEpoch keeps the training state (optimiser moments,
+	// pools, random state: about twice the networks' size) with every
+	// epoch snapshot too; by default only the latest checkpoint has it, and
+	// a run continued from a snapshot starts with fresh optimisers.
+	SaveStateEveryEpoch bool
 
 	ContinueTrain bool   // resume from the checkpoint LoadEpoch in CheckpointsDir/Name
 	LoadEpoch     string // which checkpoint to resume from ("latest")
@@ -134,6 +139,12 @@ type Trainer struct {
 	// MaxIters does.
 	OnIter  func(r Record) error
 	OnEpoch func(epoch int) error
+
+	// FreshState is set by NewTrainer when the checkpoint it continued
+	// from held the networks only (an epoch snapshot saved without
+	// SaveStateEveryEpoch): the position comes from the networks' files,
+	// the optimiser moments, image pools and random state start afresh.
+	FreshState bool
 
 	// save writes one checkpoint file; checkpoint.Save unless a test
 	// replaces it to make writing fail.
@@ -326,7 +337,9 @@ func (t *Trainer) stop(log *bufio.Writer) error {
 }
 
 // CheckpointFiles returns the files of checkpoint label in the run's
-// folder: the four networks, then the training state.
+// folder: the four networks, then the training state (which Save writes
+// for "latest", and for the epoch snapshots only with
+// SaveStateEveryEpoch).
 func (t *Trainer) CheckpointFiles(label string) []string {
 	dir := t.Opts.Dir()
 	var paths []string
@@ -336,9 +349,10 @@ func (t *Trainer) CheckpointFiles(label string) []string {
 	return append(paths, filepath.Join(dir, label+"_state.safetensors"))
 }
 
-// Save writes the four networks ({label}_net_{G_A,…}.safetensors) and the
-// training state ({label}_state.safetensors: optimiser moments, pools,
-// random source, position) to the run's folder.
+// Save writes the four networks ({label}_net_{G_A,…}.safetensors) and,
+// for "latest" or with SaveStateEveryEpoch, the training state
+// ({label}_state.safetensors: optimiser moments, pools, random source,
+// position) to the run's folder.
 //
 // The five files are first written in full beside their final names
 // (each atomically, see checkpoint.WriteFileAtomic) and only then renamed
@@ -353,6 +367,10 @@ func (t *Trainer) Save(label string) error {
 	pos := map[string]string{
 		"epoch": strconv.Itoa(t.Epoch), "epoch_iter": strconv.Itoa(t.EpochIter), "iter": strconv.Itoa(t.Iter)}
 	paths := t.CheckpointFiles(label)
+	withState := label == "latest" || t.Opts.SaveStateEveryEpoch
+	if !withState {
+		paths = paths[:len(NetNames)]
+	}
 	var staged []string
 	fail := func(err error) error {
 		for _, p := range staged {
@@ -373,12 +391,14 @@ func (t *Trainer) Save(label string) error {
 			return fail(err)
 		}
 	}
-	st, meta, err := t.Model.state()
-	if err != nil {
-		return fail(err)
-	}
-	if err := write(paths[4], st, meta); err != nil {
-		return fail(err)
+	if withState {
+		st, meta, err := t.Model.state()
+		if err != nil {
+			return fail(err)
+		}
+		if err := write(paths[4], st, meta); err != nil {
+			return fail(err)
+		}
 	}
 	for i, p := range paths {
 		if err := os.Rename(staged[i], p); err != nil {
@@ -394,9 +414,15 @@ func (t *Trainer) restore(label string) error {
 	statePath := paths[4]
 	ts, meta, err := checkpoint.Load(statePath)
 	if errors.Is(err, os.ErrNotExist) {
-		// Networks without training state (e.g. copied from elsewhere):
-		// continue with fresh optimisers from EpochCount.
-		return t.Model.LoadNets(t.Opts.Dir(), label)
+		// Networks without training state (an epoch snapshot, or files
+		// copied from elsewhere): fresh optimisers, from the position the
+		// networks were saved at (from EpochCount if they say none).
+		t.FreshState = true
+		pos, err := t.Model.loadNetsAt(paths[:len(NetNames)])
+		if err != nil || pos == nil {
+			return err
+		}
+		return t.setPosition(pos, paths[0])
 	}
 	if err != nil {
 		return err
@@ -418,36 +444,64 @@ func (t *Trainer) restore(label string) error {
 	if err := t.Model.setState(ts, meta, statePath); err != nil {
 		return err
 	}
+	return t.setPosition(meta, statePath)
+}
+
+// setPosition sets the trainer's position from a checkpoint file's
+// metadata (epoch, epoch_iter, iter), checking it against the data set.
+func (t *Trainer) setPosition(meta map[string]string, path string) error {
 	pos := make([]int, 3)
 	for i, k := range []string{"epoch", "epoch_iter", "iter"} {
+		var err error
 		if pos[i], err = strconv.Atoi(meta[k]); err != nil || pos[i] < 0 {
-			return fmt.Errorf("%s: bad %s %q in the metadata", statePath, k, meta[k])
+			return fmt.Errorf("%s: bad %s %q in the metadata", path, k, meta[k])
 		}
 	}
 	t.Epoch, t.EpochIter, t.Iter = pos[0], pos[1], pos[2]
 	if t.Epoch < 1 {
-		return fmt.Errorf("%s: bad epoch %d in the metadata", statePath, t.Epoch)
+		return fmt.Errorf("%s: bad epoch %d in the metadata", path, t.Epoch)
 	}
 	if t.EpochIter > 0 && t.EpochIter >= t.Data.Len() {
 		return fmt.Errorf("%s: saved at iteration %d of epoch %d, but an epoch of %s has %d iterations: the data set changed",
-			statePath, t.EpochIter, t.Epoch, t.Opts.Data.Dataroot, t.Data.Len())
+			path, t.EpochIter, t.Epoch, t.Opts.Data.Dataroot, t.Data.Len())
 	}
 	return nil
 }
 
 // LoadNets loads {label}_net_{G_A,G_B,D_A,D_B}.safetensors from dir.
 func (m *Model) LoadNets(dir, label string) error {
+	var paths []string
+	for _, n := range NetNames {
+		paths = append(paths, filepath.Join(dir, fmt.Sprintf("%s_net_%s.safetensors", label, n)))
+	}
+	_, err := m.loadNetsAt(paths)
+	return err
+}
+
+// loadNetsAt loads the four networks from paths and returns the position
+// their metadata records (nil when they record none), which must be the
+// same in all four.
+func (m *Model) loadNetsAt(paths []string) (map[string]string, error) {
+	var pos map[string]string
 	for i, n := range m.Nets() {
-		path := filepath.Join(dir, fmt.Sprintf("%s_net_%s.safetensors", label, NetNames[i]))
-		ts, _, err := checkpoint.Load(path)
+		ts, meta, err := checkpoint.Load(paths[i])
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := checkpoint.LoadParams(n.Params(), ts, path); err != nil {
-			return err
+		if err := checkpoint.LoadParams(n.Params(), ts, paths[i]); err != nil {
+			return nil, err
+		}
+		if _, ok := meta["iter"]; !ok {
+			continue
+		}
+		if pos == nil {
+			pos = meta
+		} else if meta["iter"] != pos["iter"] {
+			return nil, fmt.Errorf("%s was saved at iteration %s but %s at iteration %s: the checkpoint is mixed from two saves",
+				paths[i], meta["iter"], paths[0], pos["iter"])
 		}
 	}
-	return nil
+	return pos, nil
 }
 
 // LoadPth loads PyTorch weights dir/{G_A,G_B,D_A,D_B}.pth (a missing

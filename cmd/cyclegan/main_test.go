@@ -655,6 +655,44 @@ func TestInterruptExitStatus(t *testing.T) {
 	}
 }
 
+// TestEpochSnapshotsWithoutState: epoch snapshots hold the networks only,
+// the latest checkpoint the training state too; -save_state_every_epoch
+// keeps the state with every snapshot. A run continued from a snapshot
+// without state says it starts fresh optimisers, from the snapshot's
+// position.
+func TestEpochSnapshotsWithoutState(t *testing.T) {
+	w := newWorld(t)
+	mustCLI(t, w.tiny("nets", "-save_epoch_freq", "1")...)
+	mustCLI(t, w.tiny("state", "-save_epoch_freq", "1", "-save_state_every_epoch")...)
+	for _, c := range []struct {
+		run, file string
+		want      bool
+	}{
+		{"nets", "1_net_G_A.safetensors", true}, {"nets", "2_net_D_B.safetensors", true},
+		{"nets", "1_state.safetensors", false}, {"nets", "2_state.safetensors", false},
+		{"nets", "latest_state.safetensors", true},
+		{"state", "1_state.safetensors", true}, {"state", "2_state.safetensors", true},
+	} {
+		if _, err := os.Stat(filepath.Join(w.dir(c.run), c.file)); (err == nil) != c.want {
+			t.Errorf("%s: %s exists: %v, want %v", c.run, c.file, err == nil, c.want)
+		}
+	}
+	out := mustCLI(t, "train", "-checkpoints_dir", w.checkpoints, "-name", "nets", "-continue_train", "-epoch", "1", "-quiet")
+	for _, s := range []string{`checkpoint "1" holds the networks only`, "continuing from epoch 2, iteration 0 with fresh optimiser moments", "done: 2 epochs"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("continuing from a snapshot without state: no %q in\n%s", s, out)
+		}
+	}
+	recs := readLog(t, filepath.Join(w.dir("nets"), cyclegan.LossLog))
+	if len(recs) != 8 || recs[4].Iter != 5 || recs[4].Epoch != 2 {
+		t.Errorf("the log has %d records (the fifth %+v), want 8, the fifth iteration 5 of epoch 2", len(recs), recs[min(4, len(recs)-1)])
+	}
+	out = mustCLI(t, "train", "-checkpoints_dir", w.checkpoints, "-name", "state", "-continue_train", "-epoch", "1", "-quiet")
+	if strings.Contains(out, "holds the networks only") {
+		t.Errorf("continuing from a snapshot with state:\n%s", out)
+	}
+}
+
 // TestCheckpointMismatch: a model with other shapes than the checkpoint,
 // or a checkpoint with other names, fails naming the file, and a new run
 // refuses to overwrite an existing one.

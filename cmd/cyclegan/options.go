@@ -43,7 +43,7 @@ type options struct {
 	lr, beta1                                        float64
 	poolSize                                         int
 	lambdaA, lambdaB, lambdaIdentity                 float64
-	continueTrain                                    bool
+	continueTrain, saveStateEveryEpoch               bool
 	epoch                                            string
 	maxIters                                         int
 	initFrom                                         string
@@ -144,6 +144,8 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 		fs.IntVar(&o.nEpochsDecay, "n_epochs_decay", d.NEpochsDecay, "number of epochs to linearly decay learning rate to zero")
 		fs.IntVar(&o.epochCount, "epoch_count", d.EpochCount, "the starting epoch count (with -continue_train, taken from the checkpoint)")
 		fs.IntVar(&o.saveEpochFreq, "save_epoch_freq", d.SaveEpochFreq, "frequency of saving checkpoints {epoch}_net_* at the end of epochs")
+		fs.BoolVar(&o.saveStateEveryEpoch, "save_state_every_epoch", false, "keep the training state (optimiser moments, pools, random state: "+
+			"twice the networks' size) with every {epoch}_net_* snapshot, not only with latest, so that -continue_train -epoch N resumes exactly")
 		fs.Float64Var(&o.lr, "lr", d.Model.Adam.LR, "initial learning rate for adam")
 		fs.Float64Var(&o.beta1, "beta1", d.Model.Adam.Beta1, "momentum term of adam")
 		fs.IntVar(&o.poolSize, "pool_size", d.Model.PoolSize, "the size of image buffer that stores previously generated images")
@@ -213,7 +215,7 @@ Without -dataroot it runs the main job: a small model on a synthetic data set (p
 shapes) written into CHECKPOINTS/synthetic_dataset, in ` + mainJobTime + `.
 Writes CHECKPOINTS/NAME/: latest_net_{G_A,G_B,D_A,D_B}.safetensors (PyTorch state-dict names),
 latest_state.safetensors (optimisers, pools, random state, position), {epoch}_net_* every
--save_epoch_freq epochs, loss_log.jsonl, train_opt.txt/.json and the train page web/index.html.
+-save_epoch_freq epochs (the networks only, unless -save_state_every_epoch), loss_log.jsonl, train_opt.txt/.json and the train page web/index.html.
 -continue_train resumes exactly where the run stopped, with the options it was started with
 (flags given now override them). Ctrl-C stops after the current iteration, saves and exits with status 130.
 

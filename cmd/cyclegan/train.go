@@ -184,7 +184,8 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 	}
 	to := cyclegan.TrainOptions{Model: mo, Data: o.dataOptions(), Name: o.name, CheckpointsDir: o.checkpointsDir,
 		NEpochs: o.nEpochs, NEpochsDecay: o.nEpochsDecay, EpochCount: o.epochCount, SaveEpochFreq: o.saveEpochFreq,
-		ContinueTrain: o.continueTrain, LoadEpoch: o.epoch, MaxIters: o.maxIters, Seed: o.seed, InitFrom: o.initFrom}
+		SaveStateEveryEpoch: o.saveStateEveryEpoch,
+		ContinueTrain:       o.continueTrain, LoadEpoch: o.epoch, MaxIters: o.maxIters, Seed: o.seed, InitFrom: o.initFrom}
 	if o.dataroot == synthDir(o.checkpointsDir) {
 		synth := data.DefaultSynthOptions()
 		to.Synthetic = &synth
@@ -194,6 +195,11 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 	t, err := cyclegan.NewTrainer(to)
 	if err != nil {
 		return err
+	}
+	if o.continueTrain && t.FreshState {
+		fmt.Fprintf(stdout, "note: checkpoint %q holds the networks only (epoch snapshots keep the training state only with "+
+			"-save_state_every_epoch): continuing from epoch %d, iteration %d with fresh optimiser moments, empty image pools "+
+			"and a fresh random state\n", o.epoch, t.Epoch, t.EpochIter)
 	}
 
 	// Record the options (and what changed on a continued run).
