@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/camcycle/camcycle/cyclegan/checkpoint"
 	"github.com/camcycle/camcycle/cyclegan/data"
@@ -37,6 +39,12 @@ type TrainOptions struct {
 
 	ContinueTrain bool   // resume from the checkpoint LoadEpoch in CheckpointsDir/Name
 	LoadEpoch     string // which checkpoint to resume from ("latest")
+	// Branch allows continuing from a checkpoint earlier than the run's
+	// last logged iteration: what was trained after it (the latest
+	// checkpoint, later epoch snapshots, the loss log) is moved to a
+	// folder branched_TIME of the run, not deleted. Without it such a
+	// continuation is an error wrapping ErrBranch.
+	Branch bool
 	// MaxIters stops the run after this many iterations of this call of Run
 	// (a continued run counts from where it resumed) and saves the latest
 	// checkpoint; 0 means no limit.
@@ -140,6 +148,10 @@ type Trainer struct {
 	OnIter  func(r Record) error
 	OnEpoch func(epoch int) error
 
+	// Branched is the folder that holds the history a Branch moved aside
+	// ("" when nothing was).
+	Branched string
+
 	// FreshState is set by NewTrainer when the checkpoint it continued
 	// from held the networks only (an epoch snapshot saved without
 	// SaveStateEveryEpoch): the position comes from the networks' files,
@@ -189,10 +201,76 @@ func NewTrainer(o TrainOptions) (*Trainer, error) {
 			return nil, err
 		}
 	}
+	if o.ContinueTrain && o.LoadEpoch != "latest" {
+		if err := t.branch(); err != nil {
+			return nil, err
+		}
+	}
 	if err := t.trimLog(); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// ErrBranch is wrapped by NewTrainer's error when LoadEpoch is earlier
+// than the run's last logged iteration and Branch is not set.
+var ErrBranch = errors.New("continuing from an earlier checkpoint would discard the run's later history")
+
+// branch checks a continuation from checkpoint LoadEpoch (restored at
+// t.Iter) against the run's loss log; when the log goes further, it needs
+// Branch, and the later history is moved to a new folder branched_TIME of
+// the run: a copy of the loss log (which trimLog then cuts back), the
+// latest checkpoint and the epoch snapshots from epoch t.Epoch on.
+func (t *Trainer) branch() error {
+	o := t.Opts
+	logPath := filepath.Join(o.Dir(), LossLog)
+	recs, err := ReadLossLog(logPath)
+	if err != nil || len(recs) == 0 || recs[len(recs)-1].Iter <= t.Iter {
+		return err
+	}
+	last := recs[len(recs)-1]
+	if !o.Branch {
+		return fmt.Errorf("%w: the run %s is at epoch %d (iteration %d of it, %d in all), checkpoint %q at iteration %d",
+			ErrBranch, o.Name, last.Epoch, last.EpochIter, last.Iter, o.LoadEpoch, t.Iter)
+	}
+	base := filepath.Join(o.Dir(), "branched_"+time.Now().Format("20060102T150405"))
+	dir := base
+	for i := 2; ; i++ {
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return err
+		}
+		dir = fmt.Sprintf("%s_%d", base, i)
+	}
+	raw, err := os.ReadFile(logPath)
+	if err != nil {
+		return err
+	}
+	if err := checkpoint.WriteFileAtomic(filepath.Join(dir, LossLog), func(w io.Writer) error {
+		_, err := w.Write(raw)
+		return err
+	}); err != nil {
+		return err
+	}
+	var moved []string
+	moved = append(moved, t.CheckpointFiles("latest")...)
+	snaps, _ := filepath.Glob(filepath.Join(o.Dir(), "*_net_G_A.safetensors"))
+	for _, p := range snaps {
+		label := strings.TrimSuffix(filepath.Base(p), "_net_G_A.safetensors")
+		if n, err := strconv.Atoi(label); err == nil && n >= t.Epoch {
+			moved = append(moved, t.CheckpointFiles(label)...)
+		}
+	}
+	for _, p := range moved {
+		if err := os.Rename(p, filepath.Join(dir, filepath.Base(p))); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	t.Branched = dir
+	return nil
 }
 
 // trimLog keeps the loss log's records up to iteration t.Iter (all of them

@@ -677,7 +677,7 @@ func TestEpochSnapshotsWithoutState(t *testing.T) {
 			t.Errorf("%s: %s exists: %v, want %v", c.run, c.file, err == nil, c.want)
 		}
 	}
-	out := mustCLI(t, "train", "-checkpoints_dir", w.checkpoints, "-name", "nets", "-continue_train", "-epoch", "1", "-quiet")
+	out := mustCLI(t, "train", "-checkpoints_dir", w.checkpoints, "-name", "nets", "-continue_train", "-epoch", "1", "-branch", "-quiet")
 	for _, s := range []string{`checkpoint "1" holds the networks only`, "continuing from epoch 2, iteration 0 with fresh optimiser moments", "done: 2 epochs"} {
 		if !strings.Contains(out, s) {
 			t.Errorf("continuing from a snapshot without state: no %q in\n%s", s, out)
@@ -687,9 +687,75 @@ func TestEpochSnapshotsWithoutState(t *testing.T) {
 	if len(recs) != 8 || recs[4].Iter != 5 || recs[4].Epoch != 2 {
 		t.Errorf("the log has %d records (the fifth %+v), want 8, the fifth iteration 5 of epoch 2", len(recs), recs[min(4, len(recs)-1)])
 	}
-	out = mustCLI(t, "train", "-checkpoints_dir", w.checkpoints, "-name", "state", "-continue_train", "-epoch", "1", "-quiet")
+	out = mustCLI(t, "train", "-checkpoints_dir", w.checkpoints, "-name", "state", "-continue_train", "-epoch", "1", "-branch", "-quiet")
 	if strings.Contains(out, "holds the networks only") {
 		t.Errorf("continuing from a snapshot with state:\n%s", out)
+	}
+}
+
+// TestBranch: continuing from an earlier epoch's checkpoint is refused
+// without -branch, touching nothing; with it, what the run trained later
+// (loss log, latest checkpoint, later snapshots) is moved to a
+// branched_TIME folder, the log goes on from the checkpoint, and the train
+// page shows that one history.
+func TestBranch(t *testing.T) {
+	w := newWorld(t)
+	mustCLI(t, w.tiny("b", "-save_epoch_freq", "1", "-n_epochs", "2")...)
+	logPath := filepath.Join(w.dir("b"), cyclegan.LossLog)
+	latest := filepath.Join(w.dir("b"), "latest_net_G_A.safetensors")
+	logBefore, _ := os.ReadFile(logPath)
+	latestBefore, _ := os.ReadFile(latest)
+	cont := []string{"train", "-checkpoints_dir", w.checkpoints, "-name", "b", "-continue_train", "-epoch", "1", "-quiet"}
+
+	code, out, errOut := cli(t, cont...)
+	for _, s := range []string{"the run b is at epoch 3 (iteration 4 of it, 12 in all)", `checkpoint "1" at iteration 4`, "add -branch"} {
+		if code != 1 || !strings.Contains(errOut, s) {
+			t.Errorf("without -branch: exit %d, stderr %q; want 1 and %q", code, errOut, s)
+		}
+	}
+	logNow, _ := os.ReadFile(logPath)
+	latestNow, _ := os.ReadFile(latest)
+	if !bytes.Equal(logNow, logBefore) || !bytes.Equal(latestNow, latestBefore) {
+		t.Error("the refused branch changed the loss log or the latest checkpoint")
+	}
+	if m, _ := filepath.Glob(filepath.Join(w.dir("b"), "branched_*")); len(m) > 0 || strings.Contains(out, "branched") {
+		t.Errorf("the refused branch made %v, printed %q", m, out)
+	}
+
+	out = mustCLI(t, append(cont, "-branch", "-max_iters", "2")...)
+	branched, _ := filepath.Glob(filepath.Join(w.dir("b"), "branched_*"))
+	if len(branched) != 1 || !strings.Contains(out, "branched from checkpoint 1") || !strings.Contains(out, branched[0]) {
+		t.Fatalf("branch folders %v; output:\n%s", branched, out)
+	}
+	for _, f := range []string{cyclegan.LossLog, "latest_net_G_A.safetensors", "latest_state.safetensors", "2_net_D_B.safetensors", "3_net_G_A.safetensors"} {
+		if _, err := os.Stat(filepath.Join(branched[0], f)); err != nil {
+			t.Errorf("the discarded history lacks %s: %v", f, err)
+		}
+	}
+	if old, _ := os.ReadFile(filepath.Join(branched[0], cyclegan.LossLog)); !bytes.Equal(old, logBefore) {
+		t.Error("the kept loss log is not the run's old one")
+	}
+	if old, _ := os.ReadFile(filepath.Join(branched[0], "latest_net_G_A.safetensors")); !bytes.Equal(old, latestBefore) {
+		t.Error("the kept latest checkpoint is not the run's old one")
+	}
+	if _, err := os.Stat(filepath.Join(w.dir("b"), "1_net_G_A.safetensors")); err != nil {
+		t.Errorf("the checkpoint branched from was moved: %v", err)
+	}
+	recs := readLog(t, logPath)
+	if len(recs) != 6 || recs[5].Iter != 6 || recs[5].Epoch != 2 {
+		t.Errorf("the branched log has %d records, want 6 ending at iteration 6 of epoch 2", len(recs))
+	}
+	page, err := os.ReadFile(filepath.Join(w.dir("b"), "web", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(page, []byte("after iteration 12")) || bytes.Contains(page, []byte("after iteration 8")) ||
+		!bytes.Contains(page, []byte("after iteration 6")) ||
+		!bytes.Contains(page, []byte("6 iterations logged")) {
+		t.Error("the train page does not show the branch's history alone")
+	}
+	if code, _, errOut := cli(t, w.tiny("nb", "-branch")...); code != 1 || !strings.Contains(errOut, "-branch: only with -continue_train") {
+		t.Errorf("-branch on a new run: exit %d, %q", code, errOut)
 	}
 }
 

@@ -43,7 +43,7 @@ type options struct {
 	lr, beta1                                        float64
 	poolSize                                         int
 	lambdaA, lambdaB, lambdaIdentity                 float64
-	continueTrain, saveStateEveryEpoch               bool
+	continueTrain, branch, saveStateEveryEpoch       bool
 	epoch                                            string
 	maxIters                                         int
 	initFrom                                         string
@@ -153,6 +153,8 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 		fs.Float64Var(&o.lambdaB, "lambda_B", d.Model.LambdaB, "weight for cycle loss (B -> A -> B)")
 		fs.Float64Var(&o.lambdaIdentity, "lambda_identity", d.Model.LambdaIdentity, "use identity mapping; scales the identity loss relative to lambda_A, lambda_B")
 		fs.BoolVar(&o.continueTrain, "continue_train", false, "continue training: load the checkpoint -epoch and the run's saved options")
+		fs.BoolVar(&o.branch, "branch", false, "with -continue_train -epoch N: train on from checkpoint N although the run went further; "+
+			"what it trained after N (latest checkpoint, later snapshots, loss log) is moved to CHECKPOINTS/NAME/branched_TIME/")
 		fs.IntVar(&o.maxIters, "max_iters", 0, "stop after this many iterations (of this call) and save; 0: no limit")
 		fs.StringVar(&o.initFrom, "init_from", "", "folder with PyTorch weights {G_A,G_B,D_A,D_B}.pth to start from")
 		fs.BoolVar(&o.quiet, "quiet", false, "no progress bar")
@@ -217,7 +219,8 @@ Writes CHECKPOINTS/NAME/: latest_net_{G_A,G_B,D_A,D_B}.safetensors (PyTorch stat
 latest_state.safetensors (optimisers, pools, random state, position), {epoch}_net_* every
 -save_epoch_freq epochs (the networks only, unless -save_state_every_epoch), loss_log.jsonl, train_opt.txt/.json and the train page web/index.html.
 -continue_train resumes exactly where the run stopped, with the options it was started with
-(flags given now override them). Ctrl-C stops after the current iteration, saves and exits with status 130.
+(flags given now override them); -continue_train -epoch N from a run that went further needs -branch,
+which moves the later history to CHECKPOINTS/NAME/branched_TIME/. Ctrl-C stops after the current iteration, saves and exits with status 130.
 
 Examples:
   cyclegan train
@@ -304,7 +307,7 @@ func explicit(fs *flag.FlagSet) map[string]bool {
 // run's options nor restored.
 func isPerCall(name string) bool {
 	switch name {
-	case "name", "checkpoints_dir", "results_dir", "continue_train", "epoch", "max_iters",
+	case "name", "checkpoints_dir", "results_dir", "continue_train", "branch", "epoch", "max_iters",
 		"init_from", "quiet", "device", "preset", "epoch_count":
 		return true
 	}

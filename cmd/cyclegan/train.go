@@ -163,6 +163,9 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 	if o.lr <= 0 {
 		return fmt.Errorf("-lr %v: must be positive", o.lr)
 	}
+	if o.branch && !o.continueTrain {
+		return fmt.Errorf("-branch: only with -continue_train -epoch N (it branches a run from its checkpoint N)")
+	}
 	if o.epochCount < 1 {
 		return fmt.Errorf("-epoch_count %d: must be at least 1", o.epochCount)
 	}
@@ -185,7 +188,7 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 	to := cyclegan.TrainOptions{Model: mo, Data: o.dataOptions(), Name: o.name, CheckpointsDir: o.checkpointsDir,
 		NEpochs: o.nEpochs, NEpochsDecay: o.nEpochsDecay, EpochCount: o.epochCount, SaveEpochFreq: o.saveEpochFreq,
 		SaveStateEveryEpoch: o.saveStateEveryEpoch,
-		ContinueTrain:       o.continueTrain, LoadEpoch: o.epoch, MaxIters: o.maxIters, Seed: o.seed, InitFrom: o.initFrom}
+		ContinueTrain:       o.continueTrain, Branch: o.branch, LoadEpoch: o.epoch, MaxIters: o.maxIters, Seed: o.seed, InitFrom: o.initFrom}
 	if o.dataroot == synthDir(o.checkpointsDir) {
 		synth := data.DefaultSynthOptions()
 		to.Synthetic = &synth
@@ -193,8 +196,17 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 	// The model, its attention loss included, is built and checked before
 	// anything is written.
 	t, err := cyclegan.NewTrainer(to)
+	if errors.Is(err, cyclegan.ErrBranch) {
+		return fmt.Errorf("%v: add -branch to train on from checkpoint %s (what the run trained after it, its latest "+
+			"checkpoint, later snapshots and loss log, is then moved to %s, not deleted), or leave out -epoch "+
+			"to continue from the latest checkpoint", err, o.epoch, filepath.Join(dir, "branched_TIME"))
+	}
 	if err != nil {
 		return err
+	}
+	if t.Branched != "" {
+		fmt.Fprintf(stdout, "branched from checkpoint %s (epoch %d, iteration %d in all): what the run trained after it is kept in %s\n",
+			o.epoch, t.Epoch, t.Iter, t.Branched)
 	}
 	if o.continueTrain && t.FreshState {
 		fmt.Fprintf(stdout, "note: checkpoint %q holds the networks only (epoch snapshots keep the training state only with "+
