@@ -84,3 +84,44 @@ func NewNLayerDiscriminator(in layers.Init, ndf, nLayers int) *Network {
 		layers.NewConv2d(in, ndf*mult, 1, 4, 1, 1))
 	return &Network{Model: layers.NewSequential(s...)}
 }
+
+// CheckImageSize reports whether side×side images pass through the
+// networks of o unchanged in size, and otherwise why not and the nearest
+// sides that do. The generator's two stride-2 convolutions are undone by two
+// transposed ones only for a side that is a multiple of 4, and its residual
+// blocks pad by reflection a feature map of side/4, which must be at least
+// 2. The discriminator's NLayersD stride-2 convolutions of kernel 4 leave
+// ⌊side/2^NLayersD⌋, and its two last convolutions take 2 from that, which
+// must leave at least 1. Every command that feeds images to the networks
+// checks their size here, before it writes anything.
+func (o Options) CheckImageSize(side int) error {
+	if o.fitsImageSize(side) {
+		return nil
+	}
+	if o.NLayersD < 1 || o.NLayersD > 20 {
+		return fmt.Errorf("a discriminator of %d strided convolutions cannot take images (want 1 to 20)", o.NLayersD)
+	}
+	below := side - 1
+	for below > 0 && !o.fitsImageSize(below) {
+		below--
+	}
+	above := side + 1
+	for !o.fitsImageSize(above) {
+		above++
+	}
+	nearest := fmt.Sprintf("the nearest sizes that work are %d and %d", below, above)
+	if below == 0 {
+		nearest = fmt.Sprintf("the smallest size that works is %d", above)
+	}
+	why := "the generator needs a multiple of 4"
+	if side%4 == 0 {
+		why = fmt.Sprintf("too small for the generator (at least 8) or for the discriminator with -n_layers_D %d (at least %d)",
+			o.NLayersD, 3<<o.NLayersD)
+	}
+	return fmt.Errorf("the networks cannot take %d×%d images: %s; %s", side, side, why, nearest)
+}
+
+// fitsImageSize is CheckImageSize's rule.
+func (o Options) fitsImageSize(side int) bool {
+	return side%4 == 0 && side >= 8 && o.NLayersD >= 1 && o.NLayersD <= 20 && side>>o.NLayersD >= 3
+}

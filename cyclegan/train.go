@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/camcycle/camcycle/cyclegan/checkpoint"
 	"github.com/camcycle/camcycle/cyclegan/data"
@@ -29,9 +31,20 @@ type TrainOptions struct {
 	NEpochsDecay  int // epochs of linear decay to zero (100)
 	EpochCount    int // the number of the first epoch (1); with ContinueTrain, taken from the checkpoint
 	SaveEpochFreq int // also keep {epoch}_net_* every this many epochs (5)
+	// SaveStateEveryEpoch keeps the training state (optimiser moments,
+	// pools, random state: about twice the networks' size) with every
+	// epoch snapshot too; by default only the latest checkpoint has it, and
+	// a run continued from a snapshot starts with fresh optimisers.
+	SaveStateEveryEpoch bool
 
 	ContinueTrain bool   // resume from the checkpoint LoadEpoch in CheckpointsDir/Name
 	LoadEpoch     string // which checkpoint to resume from ("latest")
+	// Branch allows continuing from a checkpoint earlier than the run's
+	// last logged iteration: what was trained after it (the latest
+	// checkpoint, later epoch snapshots, the loss log) is moved to a
+	// folder branched_TIME of the run, not deleted. Without it such a
+	// continuation is an error wrapping ErrBranch.
+	Branch bool
 	// MaxIters stops the run after this many iterations of this call of Run
 	// (a continued run counts from where it resumed) and saves the latest
 	// checkpoint; 0 means no limit.
@@ -135,6 +148,16 @@ type Trainer struct {
 	OnIter  func(r Record) error
 	OnEpoch func(epoch int) error
 
+	// Branched is the folder that holds the history a Branch moved aside
+	// ("" when nothing was).
+	Branched string
+
+	// FreshState is set by NewTrainer when the checkpoint it continued
+	// from held the networks only (an epoch snapshot saved without
+	// SaveStateEveryEpoch): the position comes from the networks' files,
+	// the optimiser moments, image pools and random state start afresh.
+	FreshState bool
+
 	// save writes one checkpoint file; checkpoint.Save unless a test
 	// replaces it to make writing fail.
 	save func(path string, ts []checkpoint.Named, meta map[string]string) error
@@ -178,10 +201,76 @@ func NewTrainer(o TrainOptions) (*Trainer, error) {
 			return nil, err
 		}
 	}
+	if o.ContinueTrain && o.LoadEpoch != "latest" {
+		if err := t.branch(); err != nil {
+			return nil, err
+		}
+	}
 	if err := t.trimLog(); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// ErrBranch is wrapped by NewTrainer's error when LoadEpoch is earlier
+// than the run's last logged iteration and Branch is not set.
+var ErrBranch = errors.New("continuing from an earlier checkpoint would discard the run's later history")
+
+// branch checks a continuation from checkpoint LoadEpoch (restored at
+// t.Iter) against the run's loss log; when the log goes further, it needs
+// Branch, and the later history is moved to a new folder branched_TIME of
+// the run: a copy of the loss log (which trimLog then cuts back), the
+// latest checkpoint and the epoch snapshots from epoch t.Epoch on.
+func (t *Trainer) branch() error {
+	o := t.Opts
+	logPath := filepath.Join(o.Dir(), LossLog)
+	recs, err := ReadLossLog(logPath)
+	if err != nil || len(recs) == 0 || recs[len(recs)-1].Iter <= t.Iter {
+		return err
+	}
+	last := recs[len(recs)-1]
+	if !o.Branch {
+		return fmt.Errorf("%w: the run %s is at epoch %d (iteration %d of it, %d in all), checkpoint %q at iteration %d",
+			ErrBranch, o.Name, last.Epoch, last.EpochIter, last.Iter, o.LoadEpoch, t.Iter)
+	}
+	base := filepath.Join(o.Dir(), "branched_"+time.Now().Format("20060102T150405"))
+	dir := base
+	for i := 2; ; i++ {
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return err
+		}
+		dir = fmt.Sprintf("%s_%d", base, i)
+	}
+	raw, err := os.ReadFile(logPath)
+	if err != nil {
+		return err
+	}
+	if err := checkpoint.WriteFileAtomic(filepath.Join(dir, LossLog), func(w io.Writer) error {
+		_, err := w.Write(raw)
+		return err
+	}); err != nil {
+		return err
+	}
+	var moved []string
+	moved = append(moved, t.CheckpointFiles("latest")...)
+	snaps, _ := filepath.Glob(filepath.Join(o.Dir(), "*_net_G_A.safetensors"))
+	for _, p := range snaps {
+		label := strings.TrimSuffix(filepath.Base(p), "_net_G_A.safetensors")
+		if n, err := strconv.Atoi(label); err == nil && n >= t.Epoch {
+			moved = append(moved, t.CheckpointFiles(label)...)
+		}
+	}
+	for _, p := range moved {
+		if err := os.Rename(p, filepath.Join(dir, filepath.Base(p))); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
+	t.Branched = dir
+	return nil
 }
 
 // trimLog keeps the loss log's records up to iteration t.Iter (all of them
@@ -248,7 +337,8 @@ func (t *Trainer) Run() error {
 	defer log.Flush()
 	be := t.Model.backend()
 
-	done := 0 // iterations of this call
+	done := 0        // iterations of this call
+	stopped := false // ErrStop at the end of an epoch
 	for !t.Done() {
 		lr := t.Schedule().At(t.Epoch)
 		att := t.Model.Attention.At(t.Epoch)
@@ -279,7 +369,12 @@ func (t *Trainer) Run() error {
 			}
 			if t.OnIter != nil {
 				if err := t.OnIter(r); errors.Is(err, ErrStop) {
-					return t.stop(log)
+					if t.EpochIter < len(pairs) {
+						return t.stop(log)
+					}
+					// The epoch's last iteration: end the epoch as usual,
+					// so that the checkpoint is at the next one's start.
+					stopped = true
 				} else if err != nil {
 					return err
 				}
@@ -304,6 +399,9 @@ func (t *Trainer) Run() error {
 				return err
 			}
 		}
+		if stopped {
+			return nil
+		}
 	}
 	return nil
 }
@@ -317,7 +415,9 @@ func (t *Trainer) stop(log *bufio.Writer) error {
 }
 
 // CheckpointFiles returns the files of checkpoint label in the run's
-// folder: the four networks, then the training state.
+// folder: the four networks, then the training state (which Save writes
+// for "latest", and for the epoch snapshots only with
+// SaveStateEveryEpoch).
 func (t *Trainer) CheckpointFiles(label string) []string {
 	dir := t.Opts.Dir()
 	var paths []string
@@ -327,9 +427,10 @@ func (t *Trainer) CheckpointFiles(label string) []string {
 	return append(paths, filepath.Join(dir, label+"_state.safetensors"))
 }
 
-// Save writes the four networks ({label}_net_{G_A,…}.safetensors) and the
-// training state ({label}_state.safetensors: optimiser moments, pools,
-// random source, position) to the run's folder.
+// Save writes the four networks ({label}_net_{G_A,…}.safetensors) and,
+// for "latest" or with SaveStateEveryEpoch, the training state
+// ({label}_state.safetensors: optimiser moments, pools, random source,
+// position) to the run's folder.
 //
 // The five files are first written in full beside their final names
 // (each atomically, see checkpoint.WriteFileAtomic) and only then renamed
@@ -344,6 +445,10 @@ func (t *Trainer) Save(label string) error {
 	pos := map[string]string{
 		"epoch": strconv.Itoa(t.Epoch), "epoch_iter": strconv.Itoa(t.EpochIter), "iter": strconv.Itoa(t.Iter)}
 	paths := t.CheckpointFiles(label)
+	withState := label == "latest" || t.Opts.SaveStateEveryEpoch
+	if !withState {
+		paths = paths[:len(NetNames)]
+	}
 	var staged []string
 	fail := func(err error) error {
 		for _, p := range staged {
@@ -364,12 +469,14 @@ func (t *Trainer) Save(label string) error {
 			return fail(err)
 		}
 	}
-	st, meta, err := t.Model.state()
-	if err != nil {
-		return fail(err)
-	}
-	if err := write(paths[4], st, meta); err != nil {
-		return fail(err)
+	if withState {
+		st, meta, err := t.Model.state()
+		if err != nil {
+			return fail(err)
+		}
+		if err := write(paths[4], st, meta); err != nil {
+			return fail(err)
+		}
 	}
 	for i, p := range paths {
 		if err := os.Rename(staged[i], p); err != nil {
@@ -385,9 +492,15 @@ func (t *Trainer) restore(label string) error {
 	statePath := paths[4]
 	ts, meta, err := checkpoint.Load(statePath)
 	if errors.Is(err, os.ErrNotExist) {
-		// Networks without training state (e.g. copied from elsewhere):
-		// continue with fresh optimisers from EpochCount.
-		return t.Model.LoadNets(t.Opts.Dir(), label)
+		// Networks without training state (an epoch snapshot, or files
+		// copied from elsewhere): fresh optimisers, from the position the
+		// networks were saved at (from EpochCount if they say none).
+		t.FreshState = true
+		pos, err := t.Model.loadNetsAt(paths[:len(NetNames)])
+		if err != nil || pos == nil {
+			return err
+		}
+		return t.setPosition(pos, paths[0])
 	}
 	if err != nil {
 		return err
@@ -409,36 +522,64 @@ func (t *Trainer) restore(label string) error {
 	if err := t.Model.setState(ts, meta, statePath); err != nil {
 		return err
 	}
+	return t.setPosition(meta, statePath)
+}
+
+// setPosition sets the trainer's position from a checkpoint file's
+// metadata (epoch, epoch_iter, iter), checking it against the data set.
+func (t *Trainer) setPosition(meta map[string]string, path string) error {
 	pos := make([]int, 3)
 	for i, k := range []string{"epoch", "epoch_iter", "iter"} {
+		var err error
 		if pos[i], err = strconv.Atoi(meta[k]); err != nil || pos[i] < 0 {
-			return fmt.Errorf("%s: bad %s %q in the metadata", statePath, k, meta[k])
+			return fmt.Errorf("%s: bad %s %q in the metadata", path, k, meta[k])
 		}
 	}
 	t.Epoch, t.EpochIter, t.Iter = pos[0], pos[1], pos[2]
 	if t.Epoch < 1 {
-		return fmt.Errorf("%s: bad epoch %d in the metadata", statePath, t.Epoch)
+		return fmt.Errorf("%s: bad epoch %d in the metadata", path, t.Epoch)
 	}
 	if t.EpochIter > 0 && t.EpochIter >= t.Data.Len() {
 		return fmt.Errorf("%s: saved at iteration %d of epoch %d, but an epoch of %s has %d iterations: the data set changed",
-			statePath, t.EpochIter, t.Epoch, t.Opts.Data.Dataroot, t.Data.Len())
+			path, t.EpochIter, t.Epoch, t.Opts.Data.Dataroot, t.Data.Len())
 	}
 	return nil
 }
 
 // LoadNets loads {label}_net_{G_A,G_B,D_A,D_B}.safetensors from dir.
 func (m *Model) LoadNets(dir, label string) error {
+	var paths []string
+	for _, n := range NetNames {
+		paths = append(paths, filepath.Join(dir, fmt.Sprintf("%s_net_%s.safetensors", label, n)))
+	}
+	_, err := m.loadNetsAt(paths)
+	return err
+}
+
+// loadNetsAt loads the four networks from paths and returns the position
+// their metadata records (nil when they record none), which must be the
+// same in all four.
+func (m *Model) loadNetsAt(paths []string) (map[string]string, error) {
+	var pos map[string]string
 	for i, n := range m.Nets() {
-		path := filepath.Join(dir, fmt.Sprintf("%s_net_%s.safetensors", label, NetNames[i]))
-		ts, _, err := checkpoint.Load(path)
+		ts, meta, err := checkpoint.Load(paths[i])
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := checkpoint.LoadParams(n.Params(), ts, path); err != nil {
-			return err
+		if err := checkpoint.LoadParams(n.Params(), ts, paths[i]); err != nil {
+			return nil, err
+		}
+		if _, ok := meta["iter"]; !ok {
+			continue
+		}
+		if pos == nil {
+			pos = meta
+		} else if meta["iter"] != pos["iter"] {
+			return nil, fmt.Errorf("%s was saved at iteration %s but %s at iteration %s: the checkpoint is mixed from two saves",
+				paths[i], meta["iter"], paths[0], pos["iter"])
 		}
 	}
-	return nil
+	return pos, nil
 }
 
 // LoadPth loads PyTorch weights dir/{G_A,G_B,D_A,D_B}.pth (a missing

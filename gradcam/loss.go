@@ -21,8 +21,9 @@ type Attention struct {
 
 // New checks o against generator g (either generator: both have the same
 // layers) and returns the loss. It returns an error naming the bad value
-// when the layers select nothing or lie outside g, the weights do not fit
-// the layers, or λ_att is not positive.
+// when the layers select nothing or lie outside g, a layer's map is zero by
+// construction (FlatMap), the weights do not fit the layers, or λ_att is
+// not positive.
 func New(o Options, g *layers.Sequential) (*Attention, error) {
 	if err := checkLambda(o.Lambda); err != nil {
 		return nil, err
@@ -36,6 +37,12 @@ func New(o Options, g *layers.Sequential) (*Attention, error) {
 	idx, err := o.Layers.Resolve(g)
 	if err != nil {
 		return nil, err
+	}
+	for _, i := range idx {
+		if why := FlatMap(g, i); why != "" {
+			return nil, fmt.Errorf("layers %v: %s: %s, and a loss on it trains nothing (the residual blocks are %v)",
+				o.Layers, why, ZeroMapWhy, ResidualBlocks(g))
+		}
 	}
 	w := o.Weights
 	if w == nil {

@@ -235,6 +235,50 @@ func ResidualBlocks(g *layers.Sequential) []int {
 	return idx
 }
 
+// ZeroMapWhy says why the maps FlatMap finds are zero.
+const ZeroMapWhy = "an instance norm's backward removes each plane's mean from the gradient, so the channel weights " +
+	"w = mean_HW(∂s/∂A) are zero and the map is zero by construction"
+
+// FlatMap returns, when the GradCAM map of layer i of g is zero by
+// construction, how the layer's output reaches an instance norm ("layer 13
+// (ConvTranspose2d) feeds the InstanceNorm2d at layer 14"), and "" when it
+// is not. The output of such a layer is normalised per channel plane before
+// anything else uses it, so ∂s/∂A has zero mean over every plane (see
+// ZeroMapWhy). Reflection padding and convolutions without zero padding
+// between the layer and the norm keep that (the gradient of each input
+// plane sums the output planes' sums, each weighted), so they are followed
+// through; anything else stops the search. The answer is read from g's
+// structure alone.
+func FlatMap(g *layers.Sequential, i int) string {
+	var via []string
+	for j := i + 1; j < g.Len(); j++ {
+		switch l := g.Layers[j].(type) {
+		case *layers.InstanceNorm2d:
+			through := " "
+			if len(via) > 0 {
+				through = ", through " + strings.Join(via, " and ") + ", "
+			}
+			return fmt.Sprintf("layer %d (%s) feeds%sthe InstanceNorm2d at layer %d", i, LayerName(g.Layers[i]), through, j)
+		case *layers.ReflectionPad2d:
+			via = append(via, fmt.Sprintf("the ReflectionPad2d at layer %d", j))
+		case *layers.Conv2d:
+			if l.Padding != 0 {
+				return ""
+			}
+			via = append(via, fmt.Sprintf("the unpadded Conv2d at layer %d", j))
+		default:
+			return ""
+		}
+	}
+	return ""
+}
+
+// LayerName is a layer's type without its package ("ResnetBlock").
+func LayerName(m layers.Module) string {
+	s := fmt.Sprintf("%T", m)
+	return s[strings.LastIndex(s, ".")+1:]
+}
+
 // Weights are the relative weights of the selected layers, one each,
 // non-negative and not all zero. New divides them by their sum, so that
 // Σ ω_ℓ = 1 and λ_att alone sets the loss' scale. Nil means uniform

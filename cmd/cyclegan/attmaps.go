@@ -11,7 +11,6 @@ import (
 	"github.com/camcycle/camcycle/cyclegan/data"
 	"github.com/camcycle/camcycle/cyclegan/report"
 	"github.com/camcycle/camcycle/gradcam"
-	"github.com/camcycle/camcycle/layers"
 )
 
 func runAttention(args []string, stdout, stderr io.Writer) int {
@@ -28,12 +27,6 @@ func runAttention(args []string, stdout, stderr io.Writer) int {
 		return failf(stderr, "attention", "%v", err)
 	}
 	return 0
-}
-
-// layerName is a layer's type without its package ("ResnetBlock").
-func layerName(m layers.Module) string {
-	s := fmt.Sprintf("%T", m)
-	return s[strings.LastIndex(s, ".")+1:]
 }
 
 // attentionMaps writes GradCAM heatmap overlays of generator layers: G_A
@@ -59,12 +52,25 @@ func attentionMaps(fs *flag.FlagSet, o *options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(o.resultsDir, o.name, fmt.Sprintf("attention_%s_%s", o.phase, o.epoch))
+	var flat []string
+	for _, l := range idx {
+		if why := gradcam.FlatMap(m.GA.Model, l); why != "" {
+			flat = append(flat, why)
+		}
+	}
+	dir := o.resultDir(fs, "attention_")
+	if err := freshImages(dir); err != nil {
+		return err
+	}
 	page := report.Page{Title: fmt.Sprintf("GradCAM maps: %s, %s phase, epoch %s", o.name, o.phase, o.epoch),
 		Notes: []string{"Each map: GradCAM of a generator layer, the score being the mean of the discriminator's output on the " +
 			"generator's translation (docs/method.md §3); normalised to [0, 1], upsampled bilinearly to the image and coloured with the jet " +
 			"colour map (blue low, red high) over it.",
 			fmt.Sprintf("Data %s, images resized to %d×%d.", o.dataroot, o.cropSize, o.cropSize)}}
+	if len(flat) > 0 {
+		page.Notes = append(page.Notes, fmt.Sprintf("Flat maps by construction: %s. There %s (training refuses these layers).",
+			strings.Join(flat, "; "), gradcam.ZeroMapWhy))
+	}
 	be := m.Opts.Backend
 	for _, side := range []struct {
 		heading, tag string
@@ -76,7 +82,7 @@ func attentionMaps(fs *flag.FlagSet, o *options, stdout io.Writer) error {
 	} {
 		sec := report.Section{Heading: side.heading, Columns: []string{"input", "translation"}}
 		for _, l := range idx {
-			sec.Columns = append(sec.Columns, fmt.Sprintf("%d %s", l, layerName(side.g.Model.Layers[l])))
+			sec.Columns = append(sec.Columns, fmt.Sprintf("%d %s", l, gradcam.LayerName(side.g.Model.Layers[l])))
 		}
 		paths := side.paths[:min(o.numTest, len(side.paths))]
 		for _, p := range paths {

@@ -61,9 +61,6 @@ func bench(fs *flag.FlagSet, o *options) (benchResult, error) {
 	if o.iters < 1 {
 		return r, fmt.Errorf("-iters %d: must be at least 1", o.iters)
 	}
-	if o.cropSize < 16 || o.cropSize%4 != 0 {
-		return r, fmt.Errorf("-crop_size %d: must be a multiple of 4, at least 16", o.cropSize)
-	}
 	if o.preset != "" {
 		if err := applyPreset(&o.att, o.preset, o.nBlocks, 200, explicit(fs)); err != nil {
 			return r, err
@@ -71,6 +68,9 @@ func bench(fs *flag.FlagSet, o *options) (benchResult, error) {
 	}
 	mo, err := o.modelOptions()
 	if err != nil {
+		return r, err
+	}
+	if err := checkImageSize(mo, "crop_size", o.cropSize); err != nil {
 		return r, err
 	}
 	m, err := cyclegan.New(mo, o.seed)

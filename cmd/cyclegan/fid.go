@@ -213,7 +213,7 @@ func runFIDPaths(o *options, f *fidFlags, saveStats bool, paths []string, stdout
 func parseWithArgs(fs *flag.FlagSet, args []string) ([]string, int, bool) {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, 0, false
 			}

@@ -62,7 +62,7 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  %-10s %s\n", "help", "help COMMAND lists its flags; help presets lists the attention presets")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Start with 'cyclegan train': it trains a small model on built-in synthetic data in a few minutes.")
+	fmt.Fprintf(w, "Start with 'cyclegan train': it trains a small model on built-in synthetic data in %s.\n", mainJobTime)
 }
 
 // help prints the usage of a command, or the presets.
@@ -94,7 +94,7 @@ func failf(stderr io.Writer, cmd string, format string, a ...any) int {
 // parse parses args with fs: it returns 0 and true to go on, or the exit
 // status (0 for -h, 2 for a bad flag or a stray argument).
 func parse(fs *flag.FlagSet, args []string, cmd string, stderr io.Writer) (int, bool) {
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0, false
 		}
@@ -105,4 +105,72 @@ func parse(fs *flag.FlagSet, args []string, cmd string, stderr io.Writer) (int, 
 		return 2, false
 	}
 	return 0, true
+}
+
+// parseFlags parses args with fs. -h prints the command's usage; a bad flag
+// prints the error, the flags of the command it may have meant and how to
+// list them all, rather than the whole usage, which would push the error
+// off the screen.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	usage := fs.Usage
+	if usage == nil {
+		usage = fs.PrintDefaults
+	}
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.Usage = usage
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp):
+		usage()
+	default:
+		w := fs.Output()
+		if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
+			if near := nearFlags(fs, name); len(near) > 0 {
+				fmt.Fprintf(w, "did you mean -%s?\n", strings.Join(near, " or -"))
+			}
+		}
+		fmt.Fprintf(w, "'%s -h' or 'cyclegan help %s' lists the flags\n", fs.Name(), strings.TrimPrefix(fs.Name(), "cyclegan "))
+	}
+	return err
+}
+
+// nearFlags returns the names of fs's flags that name may have meant: those
+// at the smallest edit distance from it, if that is at most two, and, when
+// it is not one, those that start with it (at most four in all).
+func nearFlags(fs *flag.FlagSet, name string) []string {
+	best := 3
+	fs.VisitAll(func(f *flag.Flag) { best = min(best, editDistance(strings.ToLower(name), strings.ToLower(f.Name))) })
+	var near, prefixed []string
+	fs.VisitAll(func(f *flag.Flag) {
+		switch {
+		case editDistance(strings.ToLower(name), strings.ToLower(f.Name)) == best:
+			near = append(near, f.Name)
+		case best != 1 && len(name) >= 2 && strings.HasPrefix(f.Name, name):
+			prefixed = append(prefixed, f.Name)
+		}
+	})
+	near = append(near, prefixed...)
+	return near[:min(4, len(near))]
+}
+
+// editDistance is the Levenshtein distance between a and b (in bytes).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			sub := prev[j-1]
+			if a[i-1] != b[j-1] {
+				sub++
+			}
+			cur[j] = min(sub, prev[j]+1, cur[j-1]+1)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

@@ -331,7 +331,7 @@ func TestAttentionCommand(t *testing.T) {
 	w := trained(t)
 	mustCLI(t, "attention", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", "r",
 		"-att_layers", "every", "-num_test", "1")
-	dir := filepath.Join(w.results, "r", "attention_test_latest")
+	dir := filepath.Join(w.results, "r", "attention_test_latest_n1_layers-every")
 	n := 0
 	for _, side := range []struct{ folder, tag string }{{"testA", "G_A"}, {"testB", "G_B"}} {
 		inputs, _ := data.ListImages(filepath.Join(w.dataroot, side.folder))
@@ -349,6 +349,84 @@ func TestAttentionCommand(t *testing.T) {
 	}
 	if !bytes.Contains(page, []byte("ResnetBlock")) {
 		t.Error("the page does not name the layers")
+	}
+	for _, s := range []string{"Flat maps by construction", "layer 11 (ConvTranspose2d) feeds the InstanceNorm2d at layer 12",
+		"layer 0 (ReflectionPad2d) feeds, through the unpadded Conv2d at layer 1", "mean_HW(∂s/∂A) are zero"} {
+		if !bytes.Contains(page, []byte(s)) {
+			t.Errorf("the page does not explain the flat maps: no %q", s)
+		}
+	}
+}
+
+// TestAttentionLayerChecks: training refuses a layer whose map is zero by
+// construction, saying why, and warns of a layer that is not a residual
+// block.
+func TestAttentionLayerChecks(t *testing.T) {
+	w := newWorld(t)
+	code, _, errOut := cli(t, w.tiny("flat", "-att_layers", "10,12", "-n_blocks", "2")...)
+	for _, s := range []string{"layer 12 (ConvTranspose2d) feeds the InstanceNorm2d at layer 13", "zero by construction", "residual blocks are [10 11]"} {
+		if code != 1 || !strings.Contains(errOut, s) {
+			t.Errorf("a flat layer: exit %d, stderr %q; want 1 and %q", code, errOut, s)
+		}
+	}
+	if _, err := os.Stat(w.dir("flat")); err == nil {
+		t.Error("the refused run left its folder")
+	}
+	out := mustCLI(t, w.tiny("relu", "-att_layers", "14", "-n_blocks", "2", "-max_iters", "1")...)
+	if want := "warning: attention layer 14 is a ReLU, not a residual block (this generator's blocks are 10…11)"; !strings.Contains(out, want) {
+		t.Errorf("no warning %q in\n%s", want, out)
+	}
+	if out := mustCLI(t, w.tiny("block", "-att_layers", "11", "-n_blocks", "2", "-max_iters", "1")...); strings.Contains(out, "warning") {
+		t.Errorf("a warning for a residual block:\n%s", out)
+	}
+}
+
+// TestResultsOfOneConfiguration: test and attention calls with other
+// settings write their own folders and leave the others' alone; a call
+// with the same settings replaces its folder's images whole.
+func TestResultsOfOneConfiguration(t *testing.T) {
+	w := trained(t)
+	flags := []string{"-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", "r"}
+	results := func(folder string) []string {
+		m, _ := filepath.Glob(filepath.Join(w.results, "r", folder, "images", "*.png"))
+		return m
+	}
+	mustCLI(t, append([]string{"test"}, flags...)...)
+	all := results("test_latest")
+	if len(all) != 12 { // 2 + 2 images, 3 pictures each
+		t.Fatalf("test: %d pictures, want 12", len(all))
+	}
+	out := mustCLI(t, append([]string{"test", "-num_test", "1"}, flags...)...)
+	if !strings.Contains(out, filepath.Join(w.results, "r", "test_latest_n1", "index.html")) {
+		t.Errorf("test -num_test 1:\n%s", out)
+	}
+	if got := results("test_latest"); len(got) != 12 {
+		t.Errorf("test -num_test 1 changed test_latest: %d pictures, want 12", len(got))
+	}
+	if got := results("test_latest_n1"); len(got) != 6 {
+		t.Errorf("test -num_test 1: %d pictures, want 6", len(got))
+	}
+
+	attention := append([]string{"attention", "-num_test", "1"}, flags...)
+	mustCLI(t, append(attention, "-att_layers", "every")...)
+	every := results("attention_test_latest_n1_layers-every")
+	stale := filepath.Join(w.results, "r", "attention_test_latest_n1_layers-every", "images", "old_G_A_layer99.png")
+	if err := os.WriteFile(stale, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustCLI(t, append(attention, "-att_layers", "every")...)
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("attention left the image of an earlier call in its folder")
+	}
+	if got := results("attention_test_latest_n1_layers-every"); len(got) != len(every) {
+		t.Errorf("attention again: %d pictures, want %d", len(got), len(every))
+	}
+	mustCLI(t, append(attention, "-att_layers", "10")...)
+	if got := results("attention_test_latest_n1_layers-10"); len(got) != 2*3 {
+		t.Errorf("attention -att_layers 10: %d pictures, want 6", len(got))
+	}
+	if got := results("attention_test_latest_n1_layers-every"); len(got) != len(every) {
+		t.Errorf("attention -att_layers 10 changed the folder of -att_layers every: %d pictures, want %d", len(got), len(every))
 	}
 }
 
@@ -443,12 +521,12 @@ func TestBadInput(t *testing.T) {
 		{"empty image file", w.tiny("z", "-dataroot", emptyFile), 1, []string{"0_empty.jpg", "empty"}, "z"},
 		{"text named .jpg", w.tiny("x", "-dataroot", textFile), 1, []string{"0_notes.jpg"}, "x"},
 		{"GIF named .png", w.tiny("g", "-dataroot", gifFile), 1, []string{"0_anim.png", "GIF"}, "g"},
-		{"no checkpoint", []string{"test", "-checkpoints_dir", w.checkpoints, "-name", "none", "-dataroot", w.dataroot},
-			1, []string{filepath.Join(w.checkpoints, "none", "latest_net_G_A.safetensors")}, ""},
+		{"no run", []string{"test", "-checkpoints_dir", w.checkpoints, "-name", "none", "-dataroot", w.dataroot},
+			1, []string{"no run named none in " + w.checkpoints}, ""},
 		{"not a checkpoint", []string{"test", "-model_path", wrongName, "-dataroot", w.dataroot}, 1, []string{wrongName}, ""},
-		{"continue without a run", w.tiny("c", "-continue_train"), 1, []string{filepath.Join(w.checkpoints, "c", "latest_")}, "c"},
+		{"continue without a run", w.tiny("c", "-continue_train"), 1, []string{"no run named c in " + w.checkpoints}, "c"},
 		{"eval without a run", []string{"eval", "-checkpoints_dir", w.checkpoints, "-name", "none", "-dataroot", w.dataroot},
-			1, []string{filepath.Join(w.checkpoints, "none", "latest_net_G_A.safetensors")}, ""},
+			1, []string{"no run named none in " + w.checkpoints}, ""},
 		{"eval with a bad reference", []string{"eval", "-checkpoints_dir", w.checkpoints, "-name", "none", "-fid_ref", "train"},
 			1, []string{`-fid_ref "train"`}, ""},
 		{"fid of a missing folder", []string{"fid", filepath.Join(w.dataroot, "nope"), filepath.Join(w.dataroot, "testA"), "-weights", wrongName},
@@ -470,6 +548,214 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("%s: checkpoint files written: %v", c.name, m)
 			}
 		}
+	}
+}
+
+// TestNoSuchRun: a run name that is not in -checkpoints_dir is reported
+// before anything is read or written: no synthetic data set, no run
+// folder, no results folder.
+func TestNoSuchRun(t *testing.T) {
+	w := trained(t)
+	for _, args := range [][]string{
+		{"train", "-name", "nosuch", "-continue_train", "-quiet"},
+		{"test", "-name", "nosuch"},
+		{"attention", "-name", "nosuch"},
+		{"eval", "-name", "nosuch", "-quiet"},
+	} {
+		args = append(args, "-checkpoints_dir", w.checkpoints, "-results_dir", w.results)
+		code, out, errOut := cli(t, args...)
+		if want := "no run named nosuch in " + w.checkpoints + " (its runs: r;"; code != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("%v: exit %d, stderr %q; want 1 and %q", args, code, errOut, want)
+		}
+		if out != "" {
+			t.Errorf("%v: printed %q before failing", args, out)
+		}
+		for _, p := range []string{synthDir(w.checkpoints), w.dir("nosuch"), filepath.Join(w.results, "nosuch")} {
+			if _, err := os.Stat(p); err == nil {
+				t.Errorf("%v: wrote %s", args, p)
+			}
+		}
+	}
+}
+
+// TestFlagTypo: a mistyped flag prints the error, the flags meant and how
+// to list them, in a few lines, not the whole usage; -h still prints it.
+func TestFlagTypo(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"train", "-n_epoch", "3"}, []string{"-n_epoch", "did you mean -n_epochs?", "cyclegan help train"}},
+		{[]string{"test", "-num_tests", "3"}, []string{"did you mean -num_test?"}},
+		{[]string{"train", "-lambda", "3"}, []string{"did you mean -lambda_A or -lambda_B or -lambda_att or -lambda_identity?"}},
+		{[]string{"fid", "-kdi", "a", "b"}, []string{"did you mean -kid?", "cyclegan help fid"}},
+		{[]string{"train", "-zzzzzz"}, []string{"-zzzzzz", "cyclegan help train"}},
+		{[]string{"train", "-ngf", "many"}, []string{"-ngf", "cyclegan help train"}},
+	} {
+		code, out, errOut := cli(t, c.args...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2", c.args, code)
+		}
+		for _, s := range c.want {
+			if !strings.Contains(errOut, s) {
+				t.Errorf("%v: stderr %q does not say %q", c.args, errOut, s)
+			}
+		}
+		if n := strings.Count(errOut, "\n"); n > 3 || out != "" {
+			t.Errorf("%v: %d lines on stderr (want at most 3), stdout %q:\n%s", c.args, n, out, errOut)
+		}
+	}
+	_, _, errOut := cli(t, "train", "-h")
+	if !strings.Contains(errOut, "-lambda_identity") || strings.Count(errOut, "\n") < 40 {
+		t.Errorf("train -h does not print the usage:\n%s", errOut)
+	}
+}
+
+// interruptNow is interrupts that deliver Ctrl-C at once: the run
+// stops after its first iteration, as it does when Ctrl-C comes during it.
+func interruptNow() (<-chan os.Signal, func()) {
+	c := make(chan os.Signal, 1)
+	c <- os.Interrupt
+	return c, func() {}
+}
+
+// TestInterruptExitStatus: Ctrl-C saves and exits with status 130, in the
+// middle of an epoch and at its last iteration, and the run continues from
+// there to the end.
+func TestInterruptExitStatus(t *testing.T) {
+	w := newWorld(t)
+	for _, c := range []struct {
+		name  string
+		extra []string
+		iter  string // where the latest checkpoint is: epoch_iter
+	}{
+		{"mid-epoch", nil, "1"},
+		{"epoch end", []string{"-max_dataset_size", "1"}, "0"},
+	} {
+		var out, errOut bytes.Buffer
+		args := w.tiny(c.name, c.extra...)[1:]
+		code := trainCommand(args, &out, &errOut, interruptNow)
+		if code != exitInterrupted {
+			t.Errorf("%s: exit %d, want %d\n%s%s", c.name, code, exitInterrupted, out.String(), errOut.String())
+		}
+		if !strings.Contains(out.String(), "interrupted: saving the latest checkpoint") || errOut.Len() != 0 {
+			t.Errorf("%s: stdout %q, stderr %q", c.name, out.String(), errOut.String())
+		}
+		_, meta, err := checkpoint.Load(filepath.Join(w.dir(c.name), "latest_state.safetensors"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if meta["iter"] != "1" || meta["epoch_iter"] != c.iter {
+			t.Errorf("%s: the latest checkpoint is at iteration %s (epoch_iter %s), want 1 (%s)", c.name, meta["iter"], meta["epoch_iter"], c.iter)
+		}
+		out2 := mustCLI(t, "train", "-checkpoints_dir", w.checkpoints, "-name", c.name, "-continue_train", "-quiet")
+		if !strings.Contains(out2, "done: 2 epochs") {
+			t.Errorf("%s: continuing:\n%s", c.name, out2)
+		}
+	}
+}
+
+// TestEpochSnapshotsWithoutState: epoch snapshots hold the networks only,
+// the latest checkpoint the training state too; -save_state_every_epoch
+// keeps the state with every snapshot. A run continued from a snapshot
+// without state says it starts fresh optimisers, from the snapshot's
+// position.
+func TestEpochSnapshotsWithoutState(t *testing.T) {
+	w := newWorld(t)
+	mustCLI(t, w.tiny("nets", "-save_epoch_freq", "1")...)
+	mustCLI(t, w.tiny("state", "-save_epoch_freq", "1", "-save_state_every_epoch")...)
+	for _, c := range []struct {
+		run, file string
+		want      bool
+	}{
+		{"nets", "1_net_G_A.safetensors", true}, {"nets", "2_net_D_B.safetensors", true},
+		{"nets", "1_state.safetensors", false}, {"nets", "2_state.safetensors", false},
+		{"nets", "latest_state.safetensors", true},
+		{"state", "1_state.safetensors", true}, {"state", "2_state.safetensors", true},
+	} {
+		if _, err := os.Stat(filepath.Join(w.dir(c.run), c.file)); (err == nil) != c.want {
+			t.Errorf("%s: %s exists: %v, want %v", c.run, c.file, err == nil, c.want)
+		}
+	}
+	out := mustCLI(t, "train", "-checkpoints_dir", w.checkpoints, "-name", "nets", "-continue_train", "-epoch", "1", "-branch", "-quiet")
+	for _, s := range []string{`checkpoint "1" holds the networks only`, "continuing from epoch 2, iteration 0 with fresh optimiser moments", "done: 2 epochs"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("continuing from a snapshot without state: no %q in\n%s", s, out)
+		}
+	}
+	recs := readLog(t, filepath.Join(w.dir("nets"), cyclegan.LossLog))
+	if len(recs) != 8 || recs[4].Iter != 5 || recs[4].Epoch != 2 {
+		t.Errorf("the log has %d records (the fifth %+v), want 8, the fifth iteration 5 of epoch 2", len(recs), recs[min(4, len(recs)-1)])
+	}
+	out = mustCLI(t, "train", "-checkpoints_dir", w.checkpoints, "-name", "state", "-continue_train", "-epoch", "1", "-branch", "-quiet")
+	if strings.Contains(out, "holds the networks only") {
+		t.Errorf("continuing from a snapshot with state:\n%s", out)
+	}
+}
+
+// TestBranch: continuing from an earlier epoch's checkpoint is refused
+// without -branch, touching nothing; with it, what the run trained later
+// (loss log, latest checkpoint, later snapshots) is moved to a
+// branched_TIME folder, the log goes on from the checkpoint, and the train
+// page shows that one history.
+func TestBranch(t *testing.T) {
+	w := newWorld(t)
+	mustCLI(t, w.tiny("b", "-save_epoch_freq", "1", "-n_epochs", "2")...)
+	logPath := filepath.Join(w.dir("b"), cyclegan.LossLog)
+	latest := filepath.Join(w.dir("b"), "latest_net_G_A.safetensors")
+	logBefore, _ := os.ReadFile(logPath)
+	latestBefore, _ := os.ReadFile(latest)
+	cont := []string{"train", "-checkpoints_dir", w.checkpoints, "-name", "b", "-continue_train", "-epoch", "1", "-quiet"}
+
+	code, out, errOut := cli(t, cont...)
+	for _, s := range []string{"the run b is at epoch 3 (iteration 4 of it, 12 in all)", `checkpoint "1" at iteration 4`, "add -branch"} {
+		if code != 1 || !strings.Contains(errOut, s) {
+			t.Errorf("without -branch: exit %d, stderr %q; want 1 and %q", code, errOut, s)
+		}
+	}
+	logNow, _ := os.ReadFile(logPath)
+	latestNow, _ := os.ReadFile(latest)
+	if !bytes.Equal(logNow, logBefore) || !bytes.Equal(latestNow, latestBefore) {
+		t.Error("the refused branch changed the loss log or the latest checkpoint")
+	}
+	if m, _ := filepath.Glob(filepath.Join(w.dir("b"), "branched_*")); len(m) > 0 || strings.Contains(out, "branched") {
+		t.Errorf("the refused branch made %v, printed %q", m, out)
+	}
+
+	out = mustCLI(t, append(cont, "-branch", "-max_iters", "2")...)
+	branched, _ := filepath.Glob(filepath.Join(w.dir("b"), "branched_*"))
+	if len(branched) != 1 || !strings.Contains(out, "branched from checkpoint 1") || !strings.Contains(out, branched[0]) {
+		t.Fatalf("branch folders %v; output:\n%s", branched, out)
+	}
+	for _, f := range []string{cyclegan.LossLog, "latest_net_G_A.safetensors", "latest_state.safetensors", "2_net_D_B.safetensors", "3_net_G_A.safetensors"} {
+		if _, err := os.Stat(filepath.Join(branched[0], f)); err != nil {
+			t.Errorf("the discarded history lacks %s: %v", f, err)
+		}
+	}
+	if old, _ := os.ReadFile(filepath.Join(branched[0], cyclegan.LossLog)); !bytes.Equal(old, logBefore) {
+		t.Error("the kept loss log is not the run's old one")
+	}
+	if old, _ := os.ReadFile(filepath.Join(branched[0], "latest_net_G_A.safetensors")); !bytes.Equal(old, latestBefore) {
+		t.Error("the kept latest checkpoint is not the run's old one")
+	}
+	if _, err := os.Stat(filepath.Join(w.dir("b"), "1_net_G_A.safetensors")); err != nil {
+		t.Errorf("the checkpoint branched from was moved: %v", err)
+	}
+	recs := readLog(t, logPath)
+	if len(recs) != 6 || recs[5].Iter != 6 || recs[5].Epoch != 2 {
+		t.Errorf("the branched log has %d records, want 6 ending at iteration 6 of epoch 2", len(recs))
+	}
+	page, err := os.ReadFile(filepath.Join(w.dir("b"), "web", "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(page, []byte("after iteration 12")) || bytes.Contains(page, []byte("after iteration 8")) ||
+		!bytes.Contains(page, []byte("after iteration 6")) ||
+		!bytes.Contains(page, []byte("6 iterations logged")) {
+		t.Error("the train page does not show the branch's history alone")
+	}
+	if code, _, errOut := cli(t, w.tiny("nb", "-branch")...); code != 1 || !strings.Contains(errOut, "-branch: only with -continue_train") {
+		t.Errorf("-branch on a new run: exit %d, %q", code, errOut)
 	}
 }
 
@@ -526,6 +812,52 @@ func TestHelp(t *testing.T) {
 	}
 	if code, _, _ := cli(t); code != 2 {
 		t.Errorf("no command: exit %d, want 2", code)
+	}
+}
+
+// TestHelpAgrees: the help says what the README says of the main job's
+// duration, and the help of the commands that read a run's options gives
+// "the run's" as their default, not numbers the run overrides.
+func TestHelpAgrees(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(readme, []byte(mainJobTime)) {
+		t.Errorf("README.md does not say the main job takes %q", mainJobTime)
+	}
+	for _, args := range [][]string{{"help"}, {"help", "train"}} {
+		_, out, _ := cli(t, args...)
+		if !strings.Contains(out, mainJobTime) {
+			t.Errorf("%v does not say the main job takes %q:\n%s", args, mainJobTime, out)
+		}
+		for _, other := range []string{"five minutes", "few minutes"} {
+			if strings.Contains(out, other) {
+				t.Errorf("%v says %q", args, other)
+			}
+		}
+	}
+	usageOf := func(cmd, flag string) string {
+		_, out, _ := cli(t, "help", cmd)
+		_, after, ok := strings.Cut(out, "\n  -"+flag+" ")
+		if !ok {
+			t.Fatalf("help %s has no -%s", cmd, flag)
+		}
+		line, _, _ := strings.Cut(after, "\n  -")
+		return line
+	}
+	for _, cmd := range []string{"test", "attention", "eval"} {
+		for _, f := range []string{"ngf", "ndf", "n_blocks", "n_layers_D", "crop_size"} {
+			if u := usageOf(cmd, f); !strings.Contains(u, "(default the run's, from its train_opt.json") {
+				t.Errorf("help %s: -%s:%s", cmd, f, u)
+			}
+		}
+	}
+	if u := usageOf("test", "crop_size"); !strings.Contains(u, "with -model_path, 256") {
+		t.Errorf("help test: -crop_size:%s", u)
+	}
+	if u := usageOf("train", "ngf"); !strings.Contains(u, "(default 64)") {
+		t.Errorf("help train: -ngf:%s", u)
 	}
 }
 
@@ -613,5 +945,44 @@ func TestInitFrom(t *testing.T) {
 		if !moved {
 			t.Errorf("%s did not train", n)
 		}
+	}
+}
+
+// TestImageSizeRefused: a size the networks cannot take is refused before
+// anything is written, naming the flag and the nearest sizes that work, by
+// every command that runs the networks.
+func TestImageSizeRefused(t *testing.T) {
+	w := trained(t)
+	for _, c := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"train, crop", w.tiny("odd", "-load_size", "40", "-crop_size", "34"), []string{"-crop_size 34", "multiple of 4", "32 and 36"}},
+		{"train, resize", w.tiny("odd", "-preprocess", "resize", "-load_size", "30"), []string{"-load_size 30", "28 and 32"}},
+		{"train, discriminator", w.tiny("odd", "-load_size", "20", "-crop_size", "16"), []string{"-crop_size 16", "-n_layers_D 3", "smallest size that works is 24"}},
+		{"bench", []string{"bench", "-crop_size", "66", "-ngf", "4", "-ndf", "4", "-n_blocks", "1"}, []string{"-crop_size 66", "64 and 68"}},
+		{"test", []string{"test", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", "r", "-crop_size", "30"},
+			[]string{"-crop_size 30", "28 and 32"}},
+		{"attention", []string{"attention", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", "r", "-crop_size", "30"},
+			[]string{"-crop_size 30", "28 and 32"}},
+		{"eval", []string{"eval", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", "r", "-crop_size", "30", "-quiet"},
+			[]string{"-crop_size 30", "28 and 32"}},
+	} {
+		code, _, errOut := cli(t, c.args...)
+		if code != 1 {
+			t.Errorf("%s: exit %d, want 1 (stderr %q)", c.name, code, errOut)
+		}
+		for _, s := range c.want {
+			if !strings.Contains(errOut, s) {
+				t.Errorf("%s: stderr %q does not say %q", c.name, errOut, s)
+			}
+		}
+	}
+	if _, err := os.Stat(w.dir("odd")); err == nil {
+		t.Errorf("a refused training run left its folder %s", w.dir("odd"))
+	}
+	if _, err := os.Stat(filepath.Join(w.results, "r")); err == nil {
+		t.Errorf("a refused test left %s", filepath.Join(w.results, "r"))
 	}
 }

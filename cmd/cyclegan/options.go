@@ -43,7 +43,7 @@ type options struct {
 	lr, beta1                                        float64
 	poolSize                                         int
 	lambdaA, lambdaB, lambdaIdentity                 float64
-	continueTrain                                    bool
+	continueTrain, branch, saveStateEveryEpoch       bool
 	epoch                                            string
 	maxIters                                         int
 	initFrom                                         string
@@ -120,7 +120,7 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 		case "bench":
 			fs.IntVar(&o.cropSize, "crop_size", d.Data.CropSize, "side of the random training images")
 		default:
-			fs.IntVar(&o.cropSize, "crop_size", d.Data.CropSize, "image size: images are resized to crop_size × crop_size (default: the run's)")
+			fs.IntVar(&o.cropSize, "crop_size", d.Data.CropSize, "image size: images are resized to crop_size × crop_size")
 		}
 	}
 	if groups&gDirs != 0 {
@@ -144,6 +144,8 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 		fs.IntVar(&o.nEpochsDecay, "n_epochs_decay", d.NEpochsDecay, "number of epochs to linearly decay learning rate to zero")
 		fs.IntVar(&o.epochCount, "epoch_count", d.EpochCount, "the starting epoch count (with -continue_train, taken from the checkpoint)")
 		fs.IntVar(&o.saveEpochFreq, "save_epoch_freq", d.SaveEpochFreq, "frequency of saving checkpoints {epoch}_net_* at the end of epochs")
+		fs.BoolVar(&o.saveStateEveryEpoch, "save_state_every_epoch", false, "keep the training state (optimiser moments, pools, random state: "+
+			"twice the networks' size) with every {epoch}_net_* snapshot, not only with latest, so that -continue_train -epoch N resumes exactly")
 		fs.Float64Var(&o.lr, "lr", d.Model.Adam.LR, "initial learning rate for adam")
 		fs.Float64Var(&o.beta1, "beta1", d.Model.Adam.Beta1, "momentum term of adam")
 		fs.IntVar(&o.poolSize, "pool_size", d.Model.PoolSize, "the size of image buffer that stores previously generated images")
@@ -151,6 +153,8 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 		fs.Float64Var(&o.lambdaB, "lambda_B", d.Model.LambdaB, "weight for cycle loss (B -> A -> B)")
 		fs.Float64Var(&o.lambdaIdentity, "lambda_identity", d.Model.LambdaIdentity, "use identity mapping; scales the identity loss relative to lambda_A, lambda_B")
 		fs.BoolVar(&o.continueTrain, "continue_train", false, "continue training: load the checkpoint -epoch and the run's saved options")
+		fs.BoolVar(&o.branch, "branch", false, "with -continue_train -epoch N: train on from checkpoint N although the run went further; "+
+			"what it trained after N (latest checkpoint, later snapshots, loss log) is moved to CHECKPOINTS/NAME/branched_TIME/")
 		fs.IntVar(&o.maxIters, "max_iters", 0, "stop after this many iterations (of this call) and save; 0: no limit")
 		fs.StringVar(&o.initFrom, "init_from", "", "folder with PyTorch weights {G_A,G_B,D_A,D_B}.pth to start from")
 		fs.BoolVar(&o.quiet, "quiet", false, "no progress bar")
@@ -175,7 +179,33 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 	if groups&gBench != 0 {
 		fs.IntVar(&o.iters, "iters", 5, "timed training iterations (after one warm-up)")
 	}
+	markRunDefaults(fs, cmd)
 	return fs
+}
+
+// markRunDefaults makes the usage of test, attention and eval show "the
+// run's" as the default of the options they take from the run's
+// train_opt.json (runOptions), instead of the library's numbers (ngf 64,
+// crop_size 256) that the run's own options override.
+func markRunDefaults(fs *flag.FlagSet, cmd string) {
+	if cmd != "test" && cmd != "attention" && cmd != "eval" {
+		return
+	}
+	for _, name := range runOptions() {
+		f := fs.Lookup(name)
+		if f == nil || f.DefValue == "" {
+			continue
+		}
+		f.DefValue = "the run's, from its " + optFile
+		if cmd == "test" {
+			switch name {
+			case "ngf", "n_blocks":
+				f.DefValue += "; with -model_path, the file's"
+			case "crop_size":
+				f.DefValue += "; with -model_path, " + f.Value.String()
+			}
+		}
+	}
 }
 
 // commandDoc is the text above a command's flags in its usage.
@@ -184,12 +214,13 @@ func commandDoc(cmd string) string {
 	case "train":
 		return `Trains a CycleGAN (docs/method.md §2), with the GradCAM attention loss when -att_layers or -preset asks for it.
 Without -dataroot it runs the main job: a small model on a synthetic data set (plain shapes vs striped
-shapes) written into CHECKPOINTS/synthetic_dataset, in about five minutes on two CPU cores.
+shapes) written into CHECKPOINTS/synthetic_dataset, in ` + mainJobTime + `.
 Writes CHECKPOINTS/NAME/: latest_net_{G_A,G_B,D_A,D_B}.safetensors (PyTorch state-dict names),
 latest_state.safetensors (optimisers, pools, random state, position), {epoch}_net_* every
--save_epoch_freq epochs, loss_log.jsonl, train_opt.txt/.json and the train page web/index.html.
+-save_epoch_freq epochs (the networks only, unless -save_state_every_epoch), loss_log.jsonl, train_opt.txt/.json and the train page web/index.html.
 -continue_train resumes exactly where the run stopped, with the options it was started with
-(flags given now override them). Ctrl-C stops after the current iteration and saves.
+(flags given now override them); -continue_train -epoch N from a run that went further needs -branch,
+which moves the later history to CHECKPOINTS/NAME/branched_TIME/. Ctrl-C stops after the current iteration, saves and exits with status 130.
 
 Examples:
   cyclegan train
@@ -199,7 +230,8 @@ Examples:
 	case "test":
 		return `Translates test images with a trained run (-name; its size and data come from its train_opt.json)
 and writes RESULTS/NAME/{phase}_{epoch}/index.html with images/{file}_{real_A,fake_B,rec_A,...}.png,
-and the GradCAM maps of the run's attention layers (or of -att_layers) beside them.
+and the GradCAM maps of the run's attention layers (or of -att_layers) beside them. Another -num_test
+or -att_layers writes its own folder ({phase}_{epoch}_n2, …_layers-18); a call replaces its folder whole.
 With -model_path FILE (a generator .pth or .safetensors, e.g. a published latest_net_G_A.pth) it
 translates the images of the folder -dataroot in one direction, as the reference's --model_path test.
 
@@ -210,7 +242,8 @@ Examples:
 	case "attention":
 		return `Writes GradCAM heatmaps of generator layers, coloured and laid over the input images: G_A scored
 by D_A on {phase}A, G_B scored by D_B on {phase}B, and an index.html grid, in
-RESULTS/NAME/attention_{phase}_{epoch}/. -att_layers every draws every layer of the generator.
+RESULTS/NAME/attention_{phase}_{epoch}/ (with _nN and _layers-L when -num_test and -att_layers
+are given; a call replaces its folder whole). -att_layers every draws every layer of the generator.
 
 Examples:
   cyclegan attention -name h2z -att_layers every -num_test 4
@@ -294,7 +327,7 @@ func explicit(fs *flag.FlagSet) map[string]bool {
 // run's options nor restored.
 func isPerCall(name string) bool {
 	switch name {
-	case "name", "checkpoints_dir", "results_dir", "continue_train", "epoch", "max_iters",
+	case "name", "checkpoints_dir", "results_dir", "continue_train", "branch", "epoch", "max_iters",
 		"init_from", "quiet", "device", "preset", "epoch_count":
 		return true
 	}
@@ -523,6 +556,31 @@ func (o *options) modelOptions() (cyclegan.Options, error) {
 	return m, nil
 }
 
+// checkImageSize checks that side×side images, the size flag name sets,
+// fit the networks of mo: every command that runs the networks asks here
+// before it writes anything.
+func checkImageSize(mo cyclegan.Options, name string, side int) error {
+	if err := mo.CheckImageSize(side); err != nil {
+		return fmt.Errorf("-%s %d: %w", name, side, err)
+	}
+	return nil
+}
+
+// trainImageSize returns the flag that sets the side of the training
+// images the networks get, and its value: -load_size when the images are
+// resized or scaled to it without a crop, -crop_size when they are
+// cropped; ok is false for -preprocess none, which rounds each image's
+// sides to a multiple of 4 itself.
+func (o *options) trainImageSize() (name string, side int, ok bool) {
+	switch o.preprocess {
+	case "none":
+		return "", 0, false
+	case "resize", "scale_width":
+		return "load_size", o.loadSize, true
+	}
+	return "crop_size", o.cropSize, true
+}
+
 // backend returns the backend named by -device. Without the cuda build tag,
 // "cuda" is an error: the program never falls back to the CPU silently.
 func backend(device string) (tensor.Backend, error) {
@@ -544,6 +602,33 @@ func (o *options) dataOptions() data.Options {
 	return data.Options{Dataroot: o.dataroot, Phase: o.phase, Preprocess: o.preprocess, LoadSize: o.loadSize,
 		CropSize: o.cropSize, NoFlip: o.noFlip, SerialBatches: o.serialBatches, Seed: o.seed,
 		MaxDatasetSize: o.maxDatasetSize}
+}
+
+// checkRunExists returns an error unless the run -name has a folder in
+// -checkpoints_dir: "no run named NAME in DIR", with the runs that are
+// there, so that a mistyped name is reported before anything is read or
+// written.
+func (o *options) checkRunExists() error {
+	if st, err := os.Stat(o.checkpointDir()); err == nil && st.IsDir() {
+		return nil
+	}
+	var runs []string
+	entries, _ := os.ReadDir(o.checkpointsDir)
+	for _, e := range entries {
+		if _, err := os.Stat(filepath.Join(o.checkpointsDir, e.Name(), optFile)); err == nil {
+			runs = append(runs, e.Name())
+		}
+	}
+	msg := fmt.Sprintf("no run named %s in %s", o.name, o.checkpointsDir)
+	switch {
+	case len(runs) > 10:
+		msg += fmt.Sprintf(" (it holds %d runs: %s, …; check -name and -checkpoints_dir)", len(runs), strings.Join(runs[:10], ", "))
+	case len(runs) > 0:
+		msg += fmt.Sprintf(" (its runs: %s; check -name and -checkpoints_dir)", strings.Join(runs, ", "))
+	default:
+		msg += " (it holds no run: train one first, or check -checkpoints_dir)"
+	}
+	return errors.New(msg)
 }
 
 // checkpointDir is CHECKPOINTS/NAME.

@@ -35,6 +35,9 @@ func loadRunOptions(fs *flag.FlagSet, o *options) (gradcam.Layers, error) {
 	if !given["name"] && !given["dataroot"] && !given["model_path"] {
 		fs.Set("name", "synthetic")
 	}
+	if err := o.checkRunExists(); err != nil {
+		return runLayers, err
+	}
 	saved, err := readSavedOptions(o.checkpointDir())
 	if err != nil || saved == nil {
 		return runLayers, err
@@ -58,6 +61,9 @@ func loadRunOptions(fs *flag.FlagSet, o *options) (gradcam.Layers, error) {
 func loadModel(o *options, nets ...string) (*cyclegan.Model, error) {
 	mo, err := o.modelOptions()
 	if err != nil {
+		return nil, err
+	}
+	if err := checkImageSize(mo, "crop_size", o.cropSize); err != nil {
 		return nil, err
 	}
 	m, err := cyclegan.New(mo, 0)
@@ -105,9 +111,31 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// testDir is RESULTS/NAME/{phase}_{epoch}, the reference's layout.
-func (o *options) testDir() string {
-	return filepath.Join(o.resultsDir, o.name, fmt.Sprintf("%s_%s", o.phase, o.epoch))
+// resultDir is the folder of a test or attention call's results:
+// RESULTS/NAME/{prefix}{phase}_{epoch}, the reference's layout, with a
+// suffix for each setting that makes another set of results: _nN for a
+// -num_test other than the command's default, _layers-L for the layers
+// drawn when -att_layers is given ("_n2", "_layers-every"). A call
+// replaces its folder's results whole (see freshImages), so a folder holds
+// the results of one configuration, and a call with another configuration
+// leaves the others' folders alone.
+func (o *options) resultDir(fs *flag.FlagSet, prefix string) string {
+	base := fmt.Sprintf("%s%s_%s", prefix, o.phase, o.epoch)
+	if f := fs.Lookup("num_test"); f != nil && f.Value.String() != f.DefValue {
+		base += "_n" + f.Value.String()
+	}
+	if explicit(fs)["att_layers"] {
+		base += "_layers-" + strings.ReplaceAll(o.drawLayers.String(), ",", "-")
+	}
+	return filepath.Join(o.resultsDir, o.name, base)
+}
+
+// freshImages removes the images of an earlier call with the same
+// configuration from dir, so that its folder holds no image that its new
+// page does not show. It is called once everything has been checked, just
+// before the new images are written.
+func freshImages(dir string) error {
+	return os.RemoveAll(filepath.Join(dir, "images"))
 }
 
 // testInputs reads the run's saved options into o (loadRunOptions), checks
@@ -165,7 +193,10 @@ func testRun(fs *flag.FlagSet, o *options, stdout io.Writer) error {
 		return err
 	}
 	be := m.Opts.Backend
-	dir := o.testDir()
+	dir := o.resultDir(fs, "")
+	if err := freshImages(dir); err != nil {
+		return err
+	}
 	page := report.Page{Title: fmt.Sprintf("Test results: %s, %s phase, epoch %s", o.name, o.phase, o.epoch),
 		Notes: []string{fmt.Sprintf("Data %s, images resized to %d×%d. Each row: the real image, its translation and the reconstruction from the translation.",
 			o.dataroot, o.cropSize, o.cropSize)}}
@@ -284,6 +315,9 @@ func testSingle(fs *flag.FlagSet, o *options, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkImageSize(mo, "crop_size", o.cropSize); err != nil {
+		return err
+	}
 	g := cyclegan.NewResnetGenerator(layers.Init{Rand: tensor.NewRand(0), DType: mo.DType}, o.ngf, o.nBlocks)
 	if err := checkpoint.LoadParams(g.Params(), ts, o.modelPath); err != nil {
 		return err
@@ -307,7 +341,10 @@ func testSingle(fs *flag.FlagSet, o *options, stdout io.Writer) error {
 		return fmt.Errorf("-num_test %d: must be at least 1", o.numTest)
 	}
 	paths = paths[:min(o.numTest, len(paths))]
-	dir := o.testDir()
+	dir := o.resultDir(fs, "")
+	if err := freshImages(dir); err != nil {
+		return err
+	}
 	sec := report.Section{Heading: "real → fake", Columns: []string{"real", "fake"}}
 	for _, p := range paths {
 		x, err := data.LoadImage(p, o.cropSize)

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -14,12 +17,16 @@ import (
 	"github.com/camcycle/camcycle/cyclegan"
 	"github.com/camcycle/camcycle/cyclegan/data"
 	"github.com/camcycle/camcycle/cyclegan/report"
+	"github.com/camcycle/camcycle/gradcam"
 )
+
+// mainJobTime is how long the main job takes, as the help and the README
+// say it (README.md: measured at 2 min 12 s idle, 3 min 47 s under load).
+const mainJobTime = "two to four minutes on a 2-core CPU"
 
 // synthDefaults are the options of the main job, "cyclegan train" without
 // -dataroot: a small CycleGAN on the synthetic shapes-vs-stripes data set
-// (100 + 100 images of 64×64) that trains in about five minutes on two CPU
-// cores and visibly learns to paint stripes on the shapes. A narrow network
+// (100 + 100 images of 64×64) that trains in mainJobTime and visibly learns to paint stripes on the shapes. A narrow network
 // trained for more iterations (1600) at a higher learning rate than the
 // reference's 2e-4 learned the shapes better, in the same time, than a wider
 // one trained for fewer. Flags given explicitly win.
@@ -41,6 +48,31 @@ func synthDir(checkpointsDir string) string {
 const trainGroups = gData | gCrop | gDirs | gModel | gTrain | gAtt
 
 func runTrain(args []string, stdout, stderr io.Writer) int {
+	return trainCommand(args, stdout, stderr, osInterrupts)
+}
+
+// exitInterrupted is the exit status of a run stopped by Ctrl-C (128 +
+// SIGINT, as shells report it): scripts and schedulers can tell it from a
+// finished run, and continue it with -continue_train.
+const exitInterrupted = 130
+
+// errInterrupted is what train returns when Ctrl-C stopped it (after
+// saving).
+var errInterrupted = errors.New("interrupted")
+
+// interrupts returns a channel that receives Ctrl-C, and a function that
+// stops delivering it (so that a second Ctrl-C ends the process).
+type interrupts func() (<-chan os.Signal, func())
+
+// osInterrupts delivers the process's os.Interrupt signals.
+func osInterrupts() (<-chan os.Signal, func()) {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, os.Interrupt)
+	return c, func() { signal.Stop(c) }
+}
+
+// trainCommand is the train command with its source of interrupts.
+func trainCommand(args []string, stdout, stderr io.Writer, notify interrupts) int {
 	o := defaultOptions()
 	fs := newFlags("train", trainGroups, &o, stderr)
 	if st, ok := parse(fs, args, "train", stderr); !ok {
@@ -50,7 +82,9 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 		printPresets(stdout)
 		return 0
 	}
-	if err := train(fs, &o, args, stdout, stderr); err != nil {
+	if err := train(fs, &o, args, stdout, stderr, notify); errors.Is(err, errInterrupted) {
+		return exitInterrupted
+	} else if err != nil {
 		return failf(stderr, "train", "%v", err)
 	}
 	return 0
@@ -67,6 +101,9 @@ func resolve(fs *flag.FlagSet, o *options) (saved map[string]string, notes []str
 		fs.Set("name", "synthetic")
 	}
 	if o.continueTrain {
+		if err := o.checkRunExists(); err != nil {
+			return nil, nil, err
+		}
 		saved, err = readSavedOptions(o.checkpointDir())
 		if err != nil {
 			return nil, nil, err
@@ -117,6 +154,9 @@ func (o *options) checkTrain() (cyclegan.Options, error) {
 	if o.lr <= 0 {
 		return cyclegan.Options{}, fmt.Errorf("-lr %v: must be positive", o.lr)
 	}
+	if o.branch && !o.continueTrain {
+		return cyclegan.Options{}, fmt.Errorf("-branch: only with -continue_train -epoch N (it branches a run from its checkpoint N)")
+	}
 	if o.epochCount < 1 {
 		return cyclegan.Options{}, fmt.Errorf("-epoch_count %d: must be at least 1", o.epochCount)
 	}
@@ -124,7 +164,9 @@ func (o *options) checkTrain() (cyclegan.Options, error) {
 }
 
 // train runs the train command on parsed flags.
-func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer) error {
+// It returns errInterrupted when Ctrl-C (from notify) stopped it after
+// saving.
+func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer, notify interrupts) error {
 	saved, notes, err := resolve(fs, o)
 	if err != nil {
 		return err
@@ -136,6 +178,11 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
+	if name, side, ok := o.trainImageSize(); ok {
+		if err := checkImageSize(mo, name, side); err != nil {
+			return err
+		}
+	}
 	dir := o.checkpointDir()
 	if !o.continueTrain {
 		if _, err := os.Stat(filepath.Join(dir, "latest_net_G_A.safetensors")); err == nil {
@@ -145,7 +192,8 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 	}
 	to := cyclegan.TrainOptions{Model: mo, Data: o.dataOptions(), Name: o.name, CheckpointsDir: o.checkpointsDir,
 		NEpochs: o.nEpochs, NEpochsDecay: o.nEpochsDecay, EpochCount: o.epochCount, SaveEpochFreq: o.saveEpochFreq,
-		ContinueTrain: o.continueTrain, LoadEpoch: o.epoch, MaxIters: o.maxIters, Seed: o.seed, InitFrom: o.initFrom}
+		SaveStateEveryEpoch: o.saveStateEveryEpoch,
+		ContinueTrain:       o.continueTrain, Branch: o.branch, LoadEpoch: o.epoch, MaxIters: o.maxIters, Seed: o.seed, InitFrom: o.initFrom}
 	if o.dataroot == synthDir(o.checkpointsDir) {
 		synth := data.DefaultSynthOptions()
 		to.Synthetic = &synth
@@ -153,8 +201,22 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 	// The model, its attention loss included, is built and checked before
 	// anything is written.
 	t, err := cyclegan.NewTrainer(to)
+	if errors.Is(err, cyclegan.ErrBranch) {
+		return fmt.Errorf("%v: add -branch to train on from checkpoint %s (what the run trained after it, its latest "+
+			"checkpoint, later snapshots and loss log, is then moved to %s, not deleted), or leave out -epoch "+
+			"to continue from the latest checkpoint", err, o.epoch, filepath.Join(dir, "branched_TIME"))
+	}
 	if err != nil {
 		return err
+	}
+	if t.Branched != "" {
+		fmt.Fprintf(stdout, "branched from checkpoint %s (epoch %d, iteration %d in all): what the run trained after it is kept in %s\n",
+			o.epoch, t.Epoch, t.Iter, t.Branched)
+	}
+	if o.continueTrain && t.FreshState {
+		fmt.Fprintf(stdout, "note: checkpoint %q holds the networks only (epoch snapshots keep the training state only with "+
+			"-save_state_every_epoch): continuing from epoch %d, iteration %d with fresh optimiser moments, empty image pools "+
+			"and a fresh random state\n", o.epoch, t.Epoch, t.EpochIter)
 	}
 
 	// Record the options (and what changed on a continued run).
@@ -177,6 +239,9 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 		o.name, t.Data.SizeA(), t.Data.SizeB(), o.dataroot, t.ItersPerEpoch(), t.Epoch, to.LastEpoch(),
 		o.ngf, o.ndf, o.nBlocks, o.cropSize, o.cropSize, o.device)
 	fmt.Fprintf(stdout, "attention loss: %s\n", att)
+	for _, w := range attentionWarnings(t.Model) {
+		fmt.Fprintln(stdout, w)
+	}
 	fmt.Fprintf(stdout, "checkpoints, loss_log.jsonl and the train page go to %s\n", dir)
 	if t.Done() {
 		fmt.Fprintf(stdout, "every epoch (%d) is already trained: raise -n_epochs or -n_epochs_decay to train more\n", to.LastEpoch())
@@ -202,14 +267,13 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 	}
 
 	// Ctrl-C stops after the current iteration and saves.
-	interrupt := make(chan os.Signal, 1)
-	signal.Notify(interrupt, os.Interrupt)
-	defer signal.Stop(interrupt)
+	interrupt, stopInterrupts := notify()
+	defer stopInterrupts()
+	interrupted := false
 
 	bar := newProgress(stderr, o.quiet)
 	sum := newEpochSummary()
 	start := t.Iter
-	interrupted := false
 	t.OnIter = func(r cyclegan.Record) error {
 		if r.EpochIter == 1 || sum.epoch != r.Epoch {
 			sum.reset(r.Epoch)
@@ -219,10 +283,10 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 		bar.add()
 		select {
 		case <-interrupt:
-			signal.Stop(interrupt)
+			stopInterrupts()
+			interrupted = true
 			bar.finish()
 			fmt.Fprintln(stdout, "interrupted: saving the latest checkpoint")
-			interrupted = true
 			return cyclegan.ErrStop
 		default:
 			return nil
@@ -248,13 +312,40 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 			printGroundTruth(stdout, stderr, t.Model, o.dataroot, o.cropSize)
 		}
 		if t.EpochIter > 0 {
-			return writePage(t.Epoch, fmt.Sprintf("epoch %d, iteration %d of %d", t.Epoch, t.EpochIter, t.ItersPerEpoch()))
+			if err := writePage(t.Epoch, fmt.Sprintf("epoch %d, iteration %d of %d", t.Epoch, t.EpochIter, t.ItersPerEpoch())); err != nil {
+				return err
+			}
+		}
+		if interrupted {
+			return errInterrupted
 		}
 		return nil
 	}
 	fmt.Fprintf(stdout, "done: %d epochs; models in %s\n", to.LastEpoch(), dir)
 	printGroundTruth(stdout, stderr, t.Model, o.dataroot, o.cropSize)
 	return nil
+}
+
+// attentionWarnings returns a warning for each attention layer of m that
+// is not a residual block (-att_layers 18 with -n_blocks 3 names a ReLU):
+// allowed, but not what the thesis' layers are.
+func attentionWarnings(m *cyclegan.Model) []string {
+	g := m.GA.Model
+	blocks := gradcam.ResidualBlocks(g)
+	var out []string
+	for _, stage := range []*gradcam.Attention{m.Attention.At(1), m.Attention.At(math.MaxInt)} {
+		if stage == nil {
+			continue
+		}
+		for _, l := range stage.Layers() {
+			w := fmt.Sprintf("warning: attention layer %d is a %s, not a residual block (this generator's blocks are %d…%d)",
+				l, gradcam.LayerName(g.Layers[l]), blocks[0], blocks[len(blocks)-1])
+			if !slices.Contains(blocks, l) && !slices.Contains(out, w) {
+				out = append(out, w)
+			}
+		}
+	}
+	return out
 }
 
 // changes lists the options whose value now differs from the saved one.

@@ -14,6 +14,9 @@
 //	attention  RESULTS/NAME/attention_{phase}_{epoch}/index.html: heatmaps of
 //	           generator layers
 //
+// (cmd/cyclegan adds _nN and _layers-L to those folders' names for other
+// settings of -num_test and -att_layers.)
+//
 // Every file is written atomically (checkpoint.WriteFileAtomic), so a page
 // being rewritten while it is open in a browser is never half there.
 package report

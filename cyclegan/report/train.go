@@ -105,7 +105,8 @@ func readManifest(web string) ([]samplesEntry, error) {
 }
 
 // TrainPage returns the train page of the run in runDir: the loss charts
-// of its loss_log.jsonl and its saved samples, newest epoch first.
+// of its loss_log.jsonl and its saved samples up to the log's last
+// iteration, newest epoch first.
 func TrainPage(runDir, title string, notes []string) (Page, error) {
 	recs, err := cyclegan.ReadLossLog(filepath.Join(runDir, cyclegan.LossLog))
 	if err != nil {
@@ -118,6 +119,10 @@ func TrainPage(runDir, title string, notes []string) (Page, error) {
 	p := Page{Title: title, Notes: notes, Charts: LossCharts(recs)}
 	if len(recs) > 0 {
 		last := recs[len(recs)-1]
+		// Samples saved after the log's last iteration belong to a history
+		// the run branched away from (-continue_train -epoch N -branch):
+		// the page shows one history, the log's.
+		entries = slices.DeleteFunc(entries, func(e samplesEntry) bool { return e.Iter > last.Iter })
 		p.Notes = append(p.Notes, fmt.Sprintf("%d iterations logged; the last in epoch %d (iteration %d of the epoch).",
 			last.Iter, last.Epoch, last.EpochIter))
 	}
