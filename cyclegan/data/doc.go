@@ -24,7 +24,7 @@
 // would. Load then reads a Pair's two files and applies its transforms.
 //
 // WriteSynthetic writes a data set in the same layout: A holds plain
-// coloured shapes, B the same kinds of shapes filled with stripes, a task a
+// orange shapes, B the same kinds of shapes filled with stripes, a task a
 // small CycleGAN learns in minutes on a CPU; its test images come with
 // their truth (each shape in the other domain's style) and masks, against
 // which ScoreTruth scores translations.
