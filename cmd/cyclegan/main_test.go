@@ -570,7 +570,7 @@ func TestNoSuchRun(t *testing.T) {
 		if out != "" {
 			t.Errorf("%v: printed %q before failing", args, out)
 		}
-		for _, p := range []string{synthDir(w.checkpoints), w.dir("nosuch"), filepath.Join(w.results, "nosuch")} {
+		for _, p := range []string{synthDir(w.checkpoints, data.DefaultSynthOptions().Size), w.dir("nosuch"), filepath.Join(w.results, "nosuch")} {
 			if _, err := os.Stat(p); err == nil {
 				t.Errorf("%v: wrote %s", args, p)
 			}
@@ -984,5 +984,43 @@ func TestImageSizeRefused(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(w.results, "r")); err == nil {
 		t.Errorf("a refused test left %s", filepath.Join(w.results, "r"))
+	}
+}
+
+// TestMainJobDefaults: the main job (no -dataroot) trains with the
+// attention loss of mainJobPreset unless a preset is named, draws its data
+// set at the crop size given, loaded an eighth larger, and a continued
+// run keeps the preset it was started with.
+func TestMainJobDefaults(t *testing.T) {
+	dir := t.TempDir()
+	ck := filepath.Join(dir, "checkpoints")
+	main := func(name string, extra ...string) (map[string]string, []cyclegan.Record) {
+		t.Helper()
+		args := append([]string{"train", "-checkpoints_dir", ck, "-results_dir", filepath.Join(dir, "results"), "-name", name,
+			"-ngf", "2", "-ndf", "2", "-n_blocks", "1", "-crop_size", "32", "-max_iters", "1", "-quiet"}, extra...)
+		mustCLI(t, args...)
+		opts, err := readSavedOptions(filepath.Join(ck, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return opts, readLog(t, filepath.Join(ck, name, cyclegan.LossLog))
+	}
+	opts, recs := main("att")
+	if matchPreset(opts) != mainJobPreset || recs[0].Att == nil {
+		t.Errorf("main job: options of preset %q, att logged %v; want %s and the attention loss", matchPreset(opts), recs[0].Att != nil, mainJobPreset)
+	}
+	if opts["load_size"] != "36" || opts["dataroot"] != synthDir(ck, 32) {
+		t.Errorf("main job at -crop_size 32: load_size %s, dataroot %s; want 36 and %s", opts["load_size"], opts["dataroot"], synthDir(ck, 32))
+	}
+	if got, ok, err := data.ReadSynthetic(synthDir(ck, 32)); err != nil || !ok || got.Size != 32 {
+		t.Errorf("the data set in %s: %+v, %v, %v; want size 32", synthDir(ck, 32), got, ok, err)
+	}
+	opts, recs = main("std", "-preset", "standard")
+	if matchPreset(opts) != "standard" || recs[0].Att != nil {
+		t.Errorf("-preset standard: options of preset %q, att logged %v", matchPreset(opts), recs[0].Att != nil)
+	}
+	opts, recs = main("std", "-continue_train")
+	if matchPreset(opts) != "standard" || len(recs) != 2 || recs[1].Att != nil {
+		t.Errorf("continued standard run: options of preset %q, %d iterations, the last with att %v", matchPreset(opts), len(recs), recs[len(recs)-1].Att != nil)
 	}
 }

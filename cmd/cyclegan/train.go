@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,10 +48,24 @@ func synthDefaults() map[string]string {
 	}
 }
 
-// synthDir is where the synthetic data set is written: a folder of the
-// checkpoints directory, so that it is made once and found again.
-func synthDir(checkpointsDir string) string {
-	return filepath.Join(checkpointsDir, "synthetic_dataset")
+// synthDir is where the synthetic data set of size×size images is
+// written: a folder of the checkpoints directory, so that it is made once
+// and found again, one per size (the ground truth is scored at the
+// images' own size, so the set is drawn at the size the run trains at).
+func synthDir(checkpointsDir string, size int) string {
+	name := "synthetic_dataset"
+	if size != data.DefaultSynthOptions().Size {
+		name += "_" + strconv.Itoa(size)
+	}
+	return filepath.Join(checkpointsDir, name)
+}
+
+// synthOptions are the options of the synthetic data set of size×size
+// images.
+func synthOptions(size int) data.SynthOptions {
+	o := data.DefaultSynthOptions()
+	o.Size = size
+	return o
 }
 
 // trainGroups are the flag groups of train.
@@ -136,7 +151,12 @@ func resolve(fs *flag.FlagSet, o *options) (saved map[string]string, notes []str
 				fs.Set(k, v)
 			}
 		}
-		fs.Set("dataroot", synthDir(o.checkpointsDir))
+		// Another -crop_size: the set is drawn at that size, and loaded
+		// an eighth larger, as the default 48 is loaded at 54.
+		if given["crop_size"] && !given["load_size"] && saved == nil {
+			fs.Set("load_size", strconv.Itoa(o.cropSize+o.cropSize/8))
+		}
+		fs.Set("dataroot", synthDir(o.checkpointsDir, o.cropSize))
 		// A new main job trains with the attention loss unless a preset
 		// is named; a continued run keeps what it was started with.
 		if saved == nil && !given["preset"] {
@@ -212,8 +232,8 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 		NEpochs: o.nEpochs, NEpochsDecay: o.nEpochsDecay, EpochCount: o.epochCount, SaveEpochFreq: o.saveEpochFreq,
 		SaveStateEveryEpoch: o.saveStateEveryEpoch,
 		ContinueTrain:       o.continueTrain, Branch: o.branch, LoadEpoch: o.epoch, MaxIters: o.maxIters, Seed: o.seed, InitFrom: o.initFrom}
-	if o.dataroot == synthDir(o.checkpointsDir) {
-		synth := data.DefaultSynthOptions()
+	if o.dataroot == synthDir(o.checkpointsDir, o.cropSize) {
+		synth := synthOptions(o.cropSize)
 		to.Synthetic = &synth
 	}
 	// The model, its attention loss included, is built and checked before
