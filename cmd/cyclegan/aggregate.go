@@ -23,10 +23,10 @@ import (
 const stdNote = "sample standard deviation over the seeds (n − 1 in the denominator); none for n = 1"
 
 // notMetrics are numbers of an evaluation row that describe the
-// evaluation rather than score the run: image counts, KID's subsets, and
-// KID's spread over its subsets within one run.
+// evaluation rather than score the run: image counts (the ground truth's
+// too), KID's subsets, and KID's spread over its subsets within one run.
 func notMetrics() []string {
-	return []string{"fakes", "reals", "kid_subsets", "kid_subset_size", "kid_std"}
+	return []string{"fakes", "reals", "images", "kid_subsets", "kid_subset_size", "kid_std"}
 }
 
 // flattenMetrics returns every numeric field of v's JSON, nested objects

@@ -214,7 +214,9 @@ func commandDoc(cmd string) string {
 	case "train":
 		return `Trains a CycleGAN (docs/method.md §2), with the GradCAM attention loss when -att_layers or -preset asks for it.
 Without -dataroot it runs the main job: a small model on a synthetic data set (plain shapes vs striped
-shapes) written into CHECKPOINTS/synthetic_dataset, in ` + mainJobTime + `.
+shapes) written into CHECKPOINTS/synthetic_dataset, with the attention loss of -preset ` + mainJobPreset + `
+(-preset standard: without), in ` + mainJobTime + `; it ends by scoring the test translations
+against their ground truth.
 Writes CHECKPOINTS/NAME/: latest_net_{G_A,G_B,D_A,D_B}.safetensors (PyTorch state-dict names),
 latest_state.safetensors (optimisers, pools, random state, position), {epoch}_net_* every
 -save_epoch_freq epochs (the networks only, unless -save_state_every_epoch), loss_log.jsonl, train_opt.txt/.json and the train page web/index.html.

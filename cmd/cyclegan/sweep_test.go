@@ -263,7 +263,7 @@ func TestSweepSlurmScript(t *testing.T) {
 // differ by the seed get the mean and the sample standard deviation.
 func TestAggregate(t *testing.T) {
 	m, err := flattenMetrics(map[string]any{"run": "x", "A2B": map[string]any{"fid": 3.5, "kid": nil, "fakes": 10},
-		"gt_B2A": map[string]any{"iou": 0.25, "stripes": map[string]any{"flatness": 2}}, "kid_subsets": 100})
+		"gt_B2A": map[string]any{"iou": 0.25, "images": 20, "stripes": map[string]any{"flatness": 2}}, "kid_subsets": 100})
 	if want := map[string]float64{"A2B.fid": 3.5, "gt_B2A.iou": 0.25, "gt_B2A.stripes.flatness": 2}; err != nil || len(m) != len(want) ||
 		m["A2B.fid"] != 3.5 || m["gt_B2A.iou"] != 0.25 || m["gt_B2A.stripes.flatness"] != 2 {
 		t.Errorf("flattenMetrics: %v, %v; want %v", m, err, want)
