@@ -508,6 +508,10 @@ func (t *Trainer) Run() error {
 				}
 			}
 			if t.OnIter != nil {
+				// The hook may read the log (the train page's charts).
+				if err := log.Flush(); err != nil {
+					return err
+				}
 				if err := t.OnIter(r); errors.Is(err, ErrStop) {
 					if t.EpochIter < len(batches) {
 						return t.stop(log)
