@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -132,10 +133,11 @@ func (r Record) Terms() (names []string, values []float64) {
 // loss_names (D_A G_A cycle_A idt_A D_B G_B cycle_B idt_B), then att when
 // the run has an attention term.
 func (r Record) ReferenceTerms() (names []string, values []float64) {
-	names = []string{"D_A", "G_A", "cycle_A", "idt_A", "D_B", "G_B", "cycle_B", "idt_B"}
-	values = []float64{r.DA, r.GA, r.CycleA, r.IdtA, r.DB, r.GB, r.CycleB, r.IdtB}
-	if r.Att != nil {
-		names, values = append(names, "att"), append(values, *r.Att)
+	all, vs := r.Terms()
+	for _, n := range []string{"D_A", "G_A", "cycle_A", "idt_A", "D_B", "G_B", "cycle_B", "idt_B", "att"} {
+		if i := slices.Index(all, n); i >= 0 {
+			names, values = append(names, n), append(values, vs[i])
+		}
 	}
 	return names, values
 }

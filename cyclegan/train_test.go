@@ -494,3 +494,27 @@ func TestContinueWrongShapes(t *testing.T) {
 		t.Errorf("continuing with another ngf: %v", err)
 	}
 }
+
+// TestContinueOtherBatchSize: a run stopped after 2 images of an epoch in
+// batches of 1 continues in batches of 2 from iteration 1 of the epoch;
+// stopped after 1 image, it cannot, and the error names -batch_size.
+func TestContinueOtherBatchSize(t *testing.T) {
+	root := tinyData(t)
+	for _, c := range []struct{ stop, wantIter int }{{2, 1}, {1, -1}} {
+		o := tinyRun(root, t.TempDir())
+		o.MaxIters = c.stop
+		train(t, o)
+		o.ContinueTrain, o.BatchSize = true, 2
+		tr, err := NewTrainer(o)
+		switch {
+		case c.wantIter < 0:
+			if err == nil || !strings.Contains(err.Error(), "-batch_size") {
+				t.Errorf("continuing after %d image in batches of 2: %v", c.stop, err)
+			}
+		case err != nil:
+			t.Errorf("continuing after %d images in batches of 2: %v", c.stop, err)
+		case tr.EpochIter != c.wantIter:
+			t.Errorf("continuing after %d images in batches of 2: at iteration %d of the epoch, want %d", c.stop, tr.EpochIter, c.wantIter)
+		}
+	}
+}

@@ -80,3 +80,46 @@ func TestBatches(t *testing.T) {
 		t.Errorf("Stack of two sizes: %v", err)
 	}
 }
+
+// TestLoaderWorkers: loading ahead in goroutines delivers exactly the
+// batches loading in the loop does, in order, and then ok is false.
+func TestLoaderWorkers(t *testing.T) {
+	root := makeDataset(t, 7, 4, 8, 8)
+	o := opts(root)
+	o.LoadSize, o.CropSize = 8, 6
+	u, err := Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batches := Batches(u.Epoch(2), 3)
+	load := func(workers int) [][]float32 {
+		l := u.Loader(batches, workers)
+		defer l.Close()
+		var out [][]float32
+		for {
+			a, b, ok, err := l.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				return out
+			}
+			out = append(out, a.Float32s(), b.Float32s())
+		}
+	}
+	want := load(0)
+	if len(want) != 6 || len(want[4]) != 3*6*6 {
+		t.Fatalf("in the loop: %d tensors (want 3 batches of A and B), the last batch of %d values", len(want), len(want[4]))
+	}
+	for _, w := range []int{1, 3, 8} {
+		got := load(w)
+		if len(got) != len(want) {
+			t.Fatalf("%d workers: %d tensors, want %d", w, len(got), len(want))
+		}
+		for i := range got {
+			if !slices.Equal(got[i], want[i]) {
+				t.Errorf("%d workers: tensor %d differs from loading in the loop", w, i)
+			}
+		}
+	}
+}
