@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +52,28 @@ type TrainOptions struct {
 	MaxIters int
 	Seed     uint64 // weights, data order, transforms and pool choices
 
+	// BatchSize is the number of pairs of an iteration (--batch_size, 1):
+	// an epoch is ⌈max(|A|, |B|)/BatchSize⌉ iterations, the last one
+	// smaller when BatchSize does not divide the data set.
+	BatchSize int
+	// LRPolicy is the learning-rate policy (--lr_policy): linear (the
+	// default), step, plateau or cosine (see NewSchedule); LRDecayIters is
+	// the step policy's period in epochs (--lr_decay_iters, 50).
+	LRPolicy     string
+	LRDecayIters int
+	// PrintFreq: a line of loss_log.txt every time the run's image count
+	// (iterations × BatchSize, the reference's total_iters) is a multiple of
+	// it (--print_freq, 100); 0: none. SaveLatestFreq likewise saves the
+	// latest checkpoint, with its training state, in the middle of an epoch
+	// (--save_latest_freq, 5000); with SaveByIter also as iter_{images}
+	// (the networks only, or with the state under SaveStateEveryEpoch).
+	PrintFreq, SaveLatestFreq int
+	SaveByIter                bool
+	// NumThreads goroutines read and transform the images of the coming
+	// batches while an iteration computes (--num_threads, 4, the
+	// reference's DataLoader workers); 0 reads each batch when it is due.
+	NumThreads int
+
 	// InitFrom, when set, is a folder with PyTorch weights
 	// {G_A,G_B,D_A,D_B}.pth that replace the initial weights.
 	InitFrom string
@@ -68,25 +91,31 @@ func DefaultTrainOptions() TrainOptions {
 		Name: "experiment_name", CheckpointsDir: "./checkpoints",
 		NEpochs: 100, NEpochsDecay: 100, EpochCount: 1, SaveEpochFreq: 5,
 		LoadEpoch: "latest",
+		BatchSize: 1, LRPolicy: "linear", LRDecayIters: 50, PrintFreq: 100, SaveLatestFreq: 5000, NumThreads: 4,
 	}
 }
 
 // Record is one line of loss_log.jsonl: the weighted loss terms of one
-// iteration as they enter the sums.
+// iteration as they enter the sums (means over the batch), and its timings.
 type Record struct {
-	Iter      int      `json:"iter"`       // iterations done so far in the run, this one included
-	Epoch     int      `json:"epoch"`      // 1-based epoch
-	EpochIter int      `json:"epoch_iter"` // 1-based position in the epoch
-	LR        float64  `json:"lr"`
-	GA        float64  `json:"G_A"`
-	GB        float64  `json:"G_B"`
-	CycleA    float64  `json:"cycle_A"`
-	CycleB    float64  `json:"cycle_B"`
-	IdtA      float64  `json:"idt_A"`
-	IdtB      float64  `json:"idt_B"`
-	DA        float64  `json:"D_A"`
-	DB        float64  `json:"D_B"`
-	Att       *float64 `json:"att,omitempty"` // only with an attention term
+	Iter      int     `json:"iter"`       // iterations done so far in the run, this one included
+	Epoch     int     `json:"epoch"`      // 1-based epoch
+	EpochIter int     `json:"epoch_iter"` // 1-based position in the epoch, in iterations
+	LR        float64 `json:"lr"`
+	// Time is the wall time of the iteration's computation, Data the time
+	// it waited for its images, in seconds: timings, which differ from run
+	// to run.
+	Time   float64  `json:"time"`
+	Data   float64  `json:"data"`
+	GA     float64  `json:"G_A"`
+	GB     float64  `json:"G_B"`
+	CycleA float64  `json:"cycle_A"`
+	CycleB float64  `json:"cycle_B"`
+	IdtA   float64  `json:"idt_A"`
+	IdtB   float64  `json:"idt_B"`
+	DA     float64  `json:"D_A"`
+	DB     float64  `json:"D_B"`
+	Att    *float64 `json:"att,omitempty"` // only with an attention term
 }
 
 // Terms returns the record's loss terms in loss_log.jsonl's order, with
@@ -100,8 +129,48 @@ func (r Record) Terms() (names []string, values []float64) {
 	return names, values
 }
 
+// ReferenceTerms returns the loss terms in the order of the reference's
+// loss_names (D_A G_A cycle_A idt_A D_B G_B cycle_B idt_B), then att when
+// the run has an attention term.
+func (r Record) ReferenceTerms() (names []string, values []float64) {
+	all, vs := r.Terms()
+	for _, n := range []string{"D_A", "G_A", "cycle_A", "idt_A", "D_B", "G_B", "cycle_B", "idt_B", "att"} {
+		if i := slices.Index(all, n); i >= 0 {
+			names, values = append(names, n), append(values, vs[i])
+		}
+	}
+	return names, values
+}
+
+// LogLine is the record as the reference's print_current_losses prints it
+// and writes it to loss_log.txt, for a run of batchSize pairs an
+// iteration: "(epoch: 1, iters: 100, time: 0.052, data: 0.003) D_A: 0.251
+// G_A: 0.312 … " (a space at the end). iters counts the epoch's images
+// (the reference's epoch_iter, which grows by batchSize an iteration); time
+// and data are per image, the iteration's time divided by batchSize.
+func (r Record) LogLine(batchSize int) string {
+	bs := float64(max(batchSize, 1))
+	var b strings.Builder
+	fmt.Fprintf(&b, "(epoch: %d, iters: %d, time: %.3f, data: %.3f) ", r.Epoch, r.EpochIter*max(batchSize, 1), r.Time/bs, r.Data/bs)
+	names, values := r.ReferenceTerms()
+	for i, n := range names {
+		fmt.Fprintf(&b, "%s: %.3f ", n, values[i])
+	}
+	return b.String()
+}
+
 // LossLog is the name of the per-iteration loss log in a run's folder.
 const LossLog = "loss_log.jsonl"
+
+// LossLogText is the reference's loss log, loss_log.txt: a header line
+// each time training starts, then LogLine every PrintFreq images.
+const LossLogText = "loss_log.txt"
+
+// LossLogHeader is the line the reference writes to loss_log.txt when
+// training starts, with the time as C's strftime("%c").
+func LossLogHeader(now time.Time) string {
+	return "================ Training Loss (" + now.Format("Mon Jan _2 15:04:05 2006") + ") ================"
+}
 
 // ReadLossLog reads a loss_log.jsonl file. A missing file gives no records
 // and no error; a malformed line is an error naming the file and line.
@@ -177,6 +246,9 @@ func (o TrainOptions) LastEpoch() int { return o.NEpochs + o.NEpochsDecay }
 // that crashed or was stopped by a bad loss) are not repeated. Without it,
 // the run starts a new loss log.
 func NewTrainer(o TrainOptions) (*Trainer, error) {
+	if err := o.check(); err != nil {
+		return nil, err
+	}
 	m, err := New(o.Model, o.Seed)
 	if err != nil {
 		return nil, err
@@ -308,13 +380,52 @@ func writeRecord(w io.Writer, r Record) error {
 	return err
 }
 
-// Schedule returns the learning-rate schedule of the run.
-func (t *Trainer) Schedule() LinearDecay {
-	return LinearDecay{LR: t.Opts.Model.Adam.LR, NEpochs: t.Opts.NEpochs, NEpochsDecay: t.Opts.NEpochsDecay}
+// check checks the loop's options (the model's are checked by New).
+func (o TrainOptions) check() error {
+	if o.BatchSize < 1 {
+		return fmt.Errorf("batch_size %d: must be at least 1", o.BatchSize)
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"print_freq", o.PrintFreq}, {"save_latest_freq", o.SaveLatestFreq}, {"num_threads", o.NumThreads}} {
+		if f.v < 0 {
+			return fmt.Errorf("%s %d: must not be negative", f.name, f.v)
+		}
+	}
+	_, err := o.schedule()
+	return err
 }
 
-// ItersPerEpoch is the number of iterations of one epoch.
-func (t *Trainer) ItersPerEpoch() int { return t.Data.Len() }
+func (o TrainOptions) schedule() (Schedule, error) {
+	return NewSchedule(o.LRPolicy, o.Model.Adam.LR, o.NEpochs, o.NEpochsDecay, o.LRDecayIters)
+}
+
+// Schedule returns the learning-rate schedule of the run (LRPolicy).
+func (t *Trainer) Schedule() Schedule {
+	s, err := t.Opts.schedule()
+	if err != nil {
+		panic(err) // checked by NewTrainer
+	}
+	return s
+}
+
+// ItersPerEpoch is the number of iterations of one epoch, ⌈Data.Len() /
+// BatchSize⌉.
+func (t *Trainer) ItersPerEpoch() int {
+	b := max(t.Opts.BatchSize, 1)
+	return (t.Data.Len() + b - 1) / b
+}
+
+// Every reports whether a thing done every freq images (print_freq,
+// display_freq, save_latest_freq) is due after the run's iteration iter:
+// whether the run's image count iter·BatchSize (the reference's
+// total_iters) is a multiple of freq. The count is the run's, not the
+// call's (the reference's restarts at 0 on each call), so that a continued
+// run does these at the iterations the uninterrupted one does.
+func (o TrainOptions) Every(freq, iter int) bool {
+	return freq > 0 && iter*max(o.BatchSize, 1)%freq == 0
+}
 
 // Done reports whether every epoch has been trained.
 func (t *Trainer) Done() bool { return t.Epoch > t.Opts.LastEpoch() }
@@ -335,6 +446,14 @@ func (t *Trainer) Run() error {
 	defer logf.Close()
 	log := bufio.NewWriter(logf)
 	defer log.Flush()
+	textf, err := os.OpenFile(filepath.Join(o.Dir(), LossLogText), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer textf.Close()
+	if _, err := fmt.Fprintln(textf, LossLogHeader(time.Now())); err != nil {
+		return err
+	}
 	be := t.Model.backend()
 
 	done := 0        // iterations of this call
@@ -342,15 +461,20 @@ func (t *Trainer) Run() error {
 	for !t.Done() {
 		lr := t.Schedule().At(t.Epoch)
 		att := t.Model.Attention.At(t.Epoch)
-		pairs := t.Data.Epoch(t.Epoch)
-		for t.EpochIter < len(pairs) {
+		batches := data.Batches(t.Data.Epoch(t.Epoch), o.BatchSize)
+		loader := t.Data.Loader(batches[min(t.EpochIter, len(batches)):], o.NumThreads)
+		defer loader.Close()
+		iterSave := false // the epoch's last iteration asked for an iteration save
+		for t.EpochIter < len(batches) {
 			if o.MaxIters > 0 && done >= o.MaxIters {
 				return t.stop(log)
 			}
-			a, b, err := t.Data.Load(pairs[t.EpochIter])
+			began := time.Now()
+			a, b, _, err := loader.Next()
 			if err != nil {
 				return err
 			}
+			loaded := time.Now()
 			l, err := t.Model.Step(a.To(be), b.To(be), lr, att)
 			if err != nil {
 				return fmt.Errorf("epoch %d, iteration %d: %w (the last saved checkpoint in %s is intact)", t.Epoch, t.EpochIter+1, err, o.Dir())
@@ -359,6 +483,7 @@ func (t *Trainer) Run() error {
 			t.EpochIter++
 			done++
 			r := Record{Iter: t.Iter, Epoch: t.Epoch, EpochIter: t.EpochIter, LR: lr,
+				Time: time.Since(loaded).Seconds(), Data: loaded.Sub(began).Seconds(),
 				GA: l.GA, GB: l.GB, CycleA: l.CycleA, CycleB: l.CycleB, IdtA: l.IdtA, IdtB: l.IdtB, DA: l.DA, DB: l.DB}
 			if att != nil {
 				att := l.Att
@@ -367,9 +492,30 @@ func (t *Trainer) Run() error {
 			if err := writeRecord(log, r); err != nil {
 				return err
 			}
+			if o.Every(o.PrintFreq, t.Iter) {
+				if _, err := fmt.Fprintln(textf, r.LogLine(o.BatchSize)); err != nil {
+					return err
+				}
+			}
+			if o.Every(o.SaveLatestFreq, t.Iter) {
+				// At the epoch's end the epoch's own save comes next, from
+				// the next epoch's start (a checkpoint is never at an
+				// epoch's end: see setPosition).
+				if t.EpochIter < len(batches) {
+					if err := t.saveIter(log); err != nil {
+						return err
+					}
+				} else {
+					iterSave = true
+				}
+			}
 			if t.OnIter != nil {
+				// The hook may read the log (the train page's charts).
+				if err := log.Flush(); err != nil {
+					return err
+				}
 				if err := t.OnIter(r); errors.Is(err, ErrStop) {
-					if t.EpochIter < len(pairs) {
+					if t.EpochIter < len(batches) {
 						return t.stop(log)
 					}
 					// The epoch's last iteration: end the epoch as usual,
@@ -381,12 +527,17 @@ func (t *Trainer) Run() error {
 			}
 		}
 		// The epoch is complete: the next position is the start of the next.
+		loader.Close()
 		epoch := t.Epoch
 		t.Epoch, t.EpochIter = t.Epoch+1, 0
 		if err := log.Flush(); err != nil {
 			return err
 		}
-		if err := t.Save("latest"); err != nil {
+		if iterSave {
+			if err := t.saveIter(log); err != nil {
+				return err
+			}
+		} else if err := t.Save("latest"); err != nil {
 			return err
 		}
 		if o.SaveEpochFreq > 0 && epoch%o.SaveEpochFreq == 0 {
@@ -402,6 +553,18 @@ func (t *Trainer) Run() error {
 		if stopped {
 			return nil
 		}
+	}
+	return nil
+}
+
+// saveIter is the save of SaveLatestFreq: the latest checkpoint and, with
+// SaveByIter, iter_{images}.
+func (t *Trainer) saveIter(log *bufio.Writer) error {
+	if err := t.stop(log); err != nil {
+		return err
+	}
+	if t.Opts.SaveByIter {
+		return t.Save(fmt.Sprintf("iter_%d", t.Iter*t.Opts.BatchSize))
 	}
 	return nil
 }
@@ -443,7 +606,8 @@ func (t *Trainer) Save(label string) error {
 		return err
 	}
 	pos := map[string]string{
-		"epoch": strconv.Itoa(t.Epoch), "epoch_iter": strconv.Itoa(t.EpochIter), "iter": strconv.Itoa(t.Iter)}
+		"epoch": strconv.Itoa(t.Epoch), "epoch_iter": strconv.Itoa(t.EpochIter), "iter": strconv.Itoa(t.Iter),
+		"batch_size": strconv.Itoa(t.Opts.BatchSize)}
 	paths := t.CheckpointFiles(label)
 	withState := label == "latest" || t.Opts.SaveStateEveryEpoch
 	if !withState {
@@ -539,9 +703,27 @@ func (t *Trainer) setPosition(meta map[string]string, path string) error {
 	if t.Epoch < 1 {
 		return fmt.Errorf("%s: bad epoch %d in the metadata", path, t.Epoch)
 	}
-	if t.EpochIter > 0 && t.EpochIter >= t.Data.Len() {
+	// A checkpoint in the middle of an epoch counts its iterations in
+	// batches of the size it was saved with (1 before there was a choice).
+	saved := 1
+	if v, ok := meta["batch_size"]; ok {
+		if n, err := strconv.Atoi(v); err != nil || n < 1 {
+			return fmt.Errorf("%s: bad batch_size %q in the metadata", path, v)
+		} else {
+			saved = n
+		}
+	}
+	if b := t.Opts.BatchSize; t.EpochIter > 0 && saved != b {
+		if images := t.EpochIter * saved; images%b == 0 {
+			t.EpochIter = images / b
+		} else {
+			return fmt.Errorf("%s: saved after %d images of epoch %d in batches of %d, which batches of %d (-batch_size) cannot continue: "+
+				"continue with -batch_size %d, or change it at the start of an epoch", path, images, t.Epoch, saved, b, saved)
+		}
+	}
+	if t.EpochIter > 0 && t.EpochIter >= t.ItersPerEpoch() {
 		return fmt.Errorf("%s: saved at iteration %d of epoch %d, but an epoch of %s has %d iterations: the data set changed",
-			path, t.EpochIter, t.Epoch, t.Opts.Data.Dataroot, t.Data.Len())
+			path, t.EpochIter, t.Epoch, t.Opts.Data.Dataroot, t.ItersPerEpoch())
 	}
 	return nil
 }

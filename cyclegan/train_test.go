@@ -7,10 +7,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/camcycle/camcycle/cyclegan/checkpoint"
 	"github.com/camcycle/camcycle/cyclegan/data"
@@ -68,48 +70,166 @@ func train(t *testing.T, o TrainOptions) *Trainer {
 	return tr
 }
 
-// TestResumeReproducesRun interrupts a run twice — in the middle of the
-// first epoch, then after crossing into the second — and continues it from
-// its checkpoints: the loss log and the final weights are those of the
-// uninterrupted run, byte for byte. The run uses random crops, flips and a
-// pool that draws at random, so the data order, the transforms, the pool's
-// contents and random state, the optimiser moments and the learning-rate
-// schedule must all be restored exactly.
-func TestResumeReproducesRun(t *testing.T) {
-	root := tinyData(t)
-	full := tinyRun(root, filepath.Join(t.TempDir(), "full"))
-	train(t, full)
-	want := readFile(t, filepath.Join(full.Dir(), LossLog))
-	if n := bytes.Count(want, []byte("\n")); n != 8 {
-		t.Fatalf("the uninterrupted run logged %d iterations, want 8", n)
+// lossLog returns the run's loss_log.jsonl without the timings (time,
+// data), which differ from run to run: the rest must be reproducible.
+func lossLog(t *testing.T, o TrainOptions) []byte {
+	t.Helper()
+	recs, err := ReadLossLog(filepath.Join(o.Dir(), LossLog))
+	if err != nil {
+		t.Fatal(err)
 	}
+	var b bytes.Buffer
+	for _, r := range recs {
+		r.Time, r.Data = 0, 0
+		if err := writeRecord(&b, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.Bytes()
+}
 
-	split := tinyRun(root, filepath.Join(t.TempDir(), "split"))
-	split.MaxIters = 3
-	tr := train(t, split)
-	if tr.Epoch != 1 || tr.EpochIter != 3 || tr.Done() {
-		t.Fatalf("after 3 iterations: epoch %d, iteration %d", tr.Epoch, tr.EpochIter)
-	}
-	split.ContinueTrain = true
-	split.MaxIters = 3
-	tr = train(t, split)
-	if tr.Iter != 6 || tr.Epoch != 2 || tr.EpochIter != 2 {
-		t.Fatalf("after continuing for 3 iterations: iteration %d, epoch %d, iteration %d of the epoch", tr.Iter, tr.Epoch, tr.EpochIter)
-	}
-	split.MaxIters = 0
-	tr = train(t, split)
-	if !tr.Done() {
-		t.Fatal("the continued run did not finish")
-	}
-
-	if got := readFile(t, filepath.Join(split.Dir(), LossLog)); !bytes.Equal(got, want) {
-		t.Errorf("loss logs differ:\ninterrupted:\n%s\nuninterrupted:\n%s", got, want)
+// sameRun checks that two runs logged the same losses and ended with the
+// same networks, byte for byte.
+func sameRun(t *testing.T, got, want TrainOptions) {
+	t.Helper()
+	if g, w := lossLog(t, got), lossLog(t, want); !bytes.Equal(g, w) {
+		t.Errorf("loss logs differ:\ninterrupted:\n%s\nuninterrupted:\n%s", g, w)
 	}
 	for _, n := range NetNames {
 		name := "latest_net_" + n + ".safetensors"
-		if !bytes.Equal(readFile(t, filepath.Join(split.Dir(), name)), readFile(t, filepath.Join(full.Dir(), name))) {
+		if !bytes.Equal(readFile(t, filepath.Join(got.Dir(), name)), readFile(t, filepath.Join(want.Dir(), name))) {
 			t.Errorf("%s differs between the interrupted and the uninterrupted run", name)
 		}
+	}
+}
+
+// TestResumeReproducesRun interrupts a run twice — in the middle of the
+// first epoch, then after crossing into the second — and continues it from
+// its checkpoints: the loss log (but for its timings) and the final weights
+// are those of the uninterrupted run, byte for byte. The run uses random
+// crops, flips and a pool that draws at random, so the data order, the
+// transforms, the pool's contents and random state, the optimiser moments
+// and the learning-rate schedule must all be restored exactly. The same
+// holds with batches of two pairs (two iterations an epoch), stopped after
+// the first iteration and again in the middle of the second epoch.
+func TestResumeReproducesRun(t *testing.T) {
+	root := tinyData(t)
+	for _, c := range []struct {
+		batch, iters int   // batch size, iterations of the run
+		stops        []int // -max_iters of the calls before the last
+		at           [][2]int
+	}{
+		{1, 8, []int{3, 3}, [][2]int{{1, 3}, {2, 2}}},
+		{2, 4, []int{1, 2}, [][2]int{{1, 1}, {2, 1}}},
+	} {
+		t.Run(fmt.Sprintf("batch%d", c.batch), func(t *testing.T) {
+			full := tinyRun(root, filepath.Join(t.TempDir(), "full"))
+			full.BatchSize = c.batch
+			train(t, full)
+			if recs, _ := ReadLossLog(filepath.Join(full.Dir(), LossLog)); len(recs) != c.iters {
+				t.Fatalf("the uninterrupted run logged %d iterations, want %d", len(recs), c.iters)
+			}
+
+			split := tinyRun(root, filepath.Join(t.TempDir(), "split"))
+			split.BatchSize = c.batch
+			for i, n := range c.stops {
+				split.MaxIters = n
+				split.ContinueTrain = i > 0
+				tr := train(t, split)
+				if tr.Epoch != c.at[i][0] || tr.EpochIter != c.at[i][1] || tr.Done() {
+					t.Fatalf("stop %d: at epoch %d, iteration %d; want %v", i+1, tr.Epoch, tr.EpochIter, c.at[i])
+				}
+			}
+			split.MaxIters, split.ContinueTrain = 0, true
+			if tr := train(t, split); !tr.Done() {
+				t.Fatal("the continued run did not finish")
+			}
+			sameRun(t, split, full)
+		})
+	}
+}
+
+// TestSaveLatestFreq: with SaveLatestFreq 2 the latest checkpoint is saved
+// after every second iteration, in the middle of an epoch too; a run that
+// fails after iteration 3 and is continued from that checkpoint (iteration
+// 2) logs what the uninterrupted run logs. With SaveByIter the checkpoint
+// is also kept as iter_2, iter_4, ….
+func TestSaveLatestFreq(t *testing.T) {
+	root := tinyData(t)
+	full := tinyRun(root, filepath.Join(t.TempDir(), "full"))
+	train(t, full)
+
+	o := tinyRun(root, filepath.Join(t.TempDir(), "crash"))
+	o.SaveLatestFreq, o.SaveByIter = 2, true
+	tr, err := NewTrainer(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errCrash := errors.New("crash (simulated)")
+	tr.OnIter = func(r Record) error {
+		if r.Iter == 3 {
+			return errCrash
+		}
+		return nil
+	}
+	if err := tr.Run(); !errors.Is(err, errCrash) {
+		t.Fatalf("Run: %v", err)
+	}
+	for _, label := range []string{"iter_2"} {
+		if _, err := os.Stat(tr.CheckpointFiles(label)[0]); err != nil {
+			t.Errorf("no checkpoint %s: %v", label, err)
+		}
+	}
+	o.ContinueTrain = true
+	tr, err = NewTrainer(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Iter != 2 || tr.Epoch != 1 || tr.EpochIter != 2 {
+		t.Fatalf("continued at iteration %d (epoch %d, %d), want 2 (epoch 1, 2)", tr.Iter, tr.Epoch, tr.EpochIter)
+	}
+	if err := tr.Run(); err != nil {
+		t.Fatal(err)
+	}
+	sameRun(t, o, full)
+	for _, label := range []string{"iter_4", "iter_6", "iter_8"} {
+		if _, err := os.Stat(tr.CheckpointFiles(label)[0]); err != nil {
+			t.Errorf("no checkpoint %s: %v", label, err)
+		}
+	}
+}
+
+// TestLossLogText: loss_log.txt has the reference's header each time
+// training starts, then every PrintFreq images a line in the reference's
+// format, iters counting the epoch's images (2 per iteration here).
+func TestLossLogText(t *testing.T) {
+	o := tinyRun(tinyData(t), t.TempDir())
+	o.BatchSize, o.PrintFreq = 2, 2
+	o.MaxIters = 3
+	train(t, o)
+	o.ContinueTrain, o.MaxIters = true, 0
+	train(t, o)
+	lines := strings.Split(strings.TrimSuffix(string(readFile(t, filepath.Join(o.Dir(), LossLogText))), "\n"), "\n")
+	header := regexp.MustCompile(`^================ Training Loss \([A-Z][a-z]{2} [A-Z][a-z]{2} [ 123]\d \d\d:\d\d:\d\d \d{4}\) ================$`)
+	line := regexp.MustCompile(`^\(epoch: (\d+), iters: (\d+), time: \d+\.\d{3}, data: \d+\.\d{3}\) D_A: \d+\.\d{3} G_A: \d+\.\d{3} ` +
+		`cycle_A: \d+\.\d{3} idt_A: \d+\.\d{3} D_B: \d+\.\d{3} G_B: \d+\.\d{3} cycle_B: \d+\.\d{3} idt_B: \d+\.\d{3} $`)
+	var got []string
+	for _, l := range lines {
+		switch {
+		case header.MatchString(l):
+			got = append(got, "header")
+		case line.MatchString(l):
+			m := line.FindStringSubmatch(l)
+			got = append(got, m[1]+":"+m[2])
+		default:
+			t.Errorf("loss_log.txt: line %q is not in the reference's format", l)
+		}
+	}
+	if want := []string{"header", "1:2", "1:4", "2:2", "header", "2:4"}; !slices.Equal(got, want) {
+		t.Errorf("loss_log.txt: %v, want %v", got, want)
+	}
+	if h := LossLogHeader(time.Date(2026, 12, 1, 22, 0, 0, 0, time.UTC)); h != "================ Training Loss (Tue Dec  1 22:00:00 2026) ================" {
+		t.Errorf("header %q", h)
 	}
 }
 
@@ -127,7 +247,7 @@ func TestTwoStageSwitch(t *testing.T) {
 		o.Model.Attention.Layers = gradcam.LastBlock()
 		return o
 	}
-	log := func(o TrainOptions) []byte { return readFile(t, filepath.Join(o.Dir(), LossLog)) }
+	log := func(o TrainOptions) []byte { return lossLog(t, o) }
 
 	two := run("two")
 	two.Model.Attention.Layers2, two.Model.Attention.Stage2Epoch = gradcam.AllBlocks(), 2
@@ -372,5 +492,29 @@ func TestContinueWrongShapes(t *testing.T) {
 	_, err := NewTrainer(o)
 	if err == nil || !strings.Contains(err.Error(), "latest_net_G_A.safetensors") || !strings.Contains(err.Error(), "model.1.weight") {
 		t.Errorf("continuing with another ngf: %v", err)
+	}
+}
+
+// TestContinueOtherBatchSize: a run stopped after 2 images of an epoch in
+// batches of 1 continues in batches of 2 from iteration 1 of the epoch;
+// stopped after 1 image, it cannot, and the error names -batch_size.
+func TestContinueOtherBatchSize(t *testing.T) {
+	root := tinyData(t)
+	for _, c := range []struct{ stop, wantIter int }{{2, 1}, {1, -1}} {
+		o := tinyRun(root, t.TempDir())
+		o.MaxIters = c.stop
+		train(t, o)
+		o.ContinueTrain, o.BatchSize = true, 2
+		tr, err := NewTrainer(o)
+		switch {
+		case c.wantIter < 0:
+			if err == nil || !strings.Contains(err.Error(), "-batch_size") {
+				t.Errorf("continuing after %d image in batches of 2: %v", c.stop, err)
+			}
+		case err != nil:
+			t.Errorf("continuing after %d images in batches of 2: %v", c.stop, err)
+		case tr.EpochIter != c.wantIter:
+			t.Errorf("continuing after %d images in batches of 2: at iteration %d of the epoch, want %d", c.stop, tr.EpochIter, c.wantIter)
+		}
 	}
 }

@@ -14,18 +14,32 @@ type Var = autograd.Var
 // (cam − min)/(max − min + Eps).
 const Eps = 1e-8
 
-// Score returns s, the mean of all elements of a discriminator's
-// prediction (N, 1, h, w): the "class score" GradCAM explains.
-func Score(pred *Var) *Var { return ops.MeanAll(pred) }
+// Score returns s, the "class score" GradCAM explains, from a
+// discriminator's prediction (N, 1, h, w): for one image the mean of all
+// its elements; for a batch the sum over the images of each one's mean,
+// N·mean. The images of a batch do not interact in the generator or the
+// discriminator (instance norm is per image), so ∂s/∂A of image n is that
+// of image n's own score, and each image's map is the map it would get
+// alone: the batch's maps are per image, not those of a batch-wide mean
+// (whose gradient would be scaled by 1/N, which the normalisation's Eps
+// would then no longer cancel exactly).
+func Score(pred *Var) *Var {
+	s := ops.MeanAll(pred)
+	if n := pred.Shape()[0]; n > 1 {
+		s = ops.MulScalar(s, float64(n))
+	}
+	return s
+}
 
 // Maps returns the normalised GradCAM map (N, H, W) of each activation
-// (N, C, H, W) for the scalar score s, which must have been computed from
+// (N, C, H, W) for the scalar score s, each image's map computed and
+// normalised on its own (with Score's s, as if the image were alone), which must have been computed from
 // them (s = Score(D(out)) with out and acts from one Sequential.Capture).
 // All maps come from one autograd.Grad call:
 //
 //	w_k   = (1/HW) Σ_ij ∂s/∂A_kij                       (per image)
 //	cam   = ReLU(Σ_k w_k A_k)
-//	map   = (cam − min_ij cam) / (max_ij cam − min_ij cam + Eps)
+//	map   = (cam − min_ij cam) / (max_ij cam − min_ij cam + Eps)   (min, max per image)
 //
 // order says what stays differentiable (see Order). Ties at the minimum or
 // maximum share its gradient evenly, as torch.amin/amax.

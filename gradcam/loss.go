@@ -182,7 +182,9 @@ func (a *Attention) maps(name string, p Pass, pred *Var, d layers.Module, order 
 	return Maps(Score(pred), p.Acts, order)
 }
 
-// consistency returns λ_att Σ_ℓ ω_ℓ MSE(x_ℓ, y_ℓ).
+// consistency returns λ_att Σ_ℓ ω_ℓ MSE(x_ℓ, y_ℓ). The MSE of maps (N, h, w)
+// is the mean over the batch of each image's MSE, as the reference's
+// nn.MSELoss averages a batch.
 func (a *Attention) consistency(x, y []*Var) *Var {
 	var sum *Var
 	for l := range x {

@@ -96,6 +96,9 @@ func evaluate(fs *flag.FlagSet, o *options, f *fidFlags, ref string, quiet bool,
 	if o.dataroot == "" {
 		return fmt.Errorf("no -dataroot, and %s has no %s naming it", o.checkpointDir(), optFile)
 	}
+	if err := o.checkDirection(); err != nil {
+		return err
+	}
 	saved, err := readSavedOptions(o.checkpointDir())
 	if err != nil {
 		return err
@@ -144,9 +147,13 @@ func evaluate(fs *flag.FlagSet, o *options, f *fidFlags, ref string, quiet bool,
 			return err
 		}
 		side.direction.Fakes, side.direction.FakeDir = len(fakes), filepath.Join(dir, side.name)
-		realDirs := []string{filepath.Join(o.dataroot, "test"+side.target)}
+		folder := side.target // the target domain's folder letter: swapped by -direction BtoA
+		if o.direction == "BtoA" {
+			folder = map[string]string{"A": "B", "B": "A"}[folder]
+		}
+		realDirs := []string{filepath.Join(o.dataroot, "test"+folder)}
 		if ref == "all" {
-			realDirs = append([]string{filepath.Join(o.dataroot, "train"+side.target)}, realDirs...)
+			realDirs = append([]string{filepath.Join(o.dataroot, "train"+folder)}, realDirs...)
 		}
 		side.direction.RealDirs = realDirs
 		realPaths, err := listImagesIn(realDirs)
@@ -177,7 +184,7 @@ func evaluate(fs *flag.FlagSet, o *options, f *fidFlags, ref string, quiet bool,
 		side.direction.FID, side.direction.KID, side.direction.KIDStd = &fd, &k.Mean, &k.Std
 		row.KIDSubsetSize = k.SubsetSize
 	}
-	gt, err := groundTruth(m, o.dataroot, o.cropSize)
+	gt, err := groundTruth(m, o.dataroot, o.cropSize, o.direction == "BtoA")
 	if err != nil {
 		return err
 	}

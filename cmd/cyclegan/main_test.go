@@ -78,6 +78,22 @@ func readLog(t *testing.T, path string) []cyclegan.Record {
 	return recs
 }
 
+// lossLog returns the records of a loss_log.jsonl without their timings
+// (time, data), which differ from run to run, one JSON line each.
+func lossLog(t *testing.T, path string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	for _, r := range readLog(t, path) {
+		r.Time, r.Data = 0, 0
+		line, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(append(line, '\n'))
+	}
+	return b.Bytes()
+}
+
 // checkPNG checks that path is a PNG of the given size.
 func checkPNG(t *testing.T, path string, size int) {
 	t.Helper()
@@ -105,10 +121,7 @@ func checkPNG(t *testing.T, path string, size int) {
 func TestResumeCLI(t *testing.T) {
 	w := newWorld(t)
 	mustCLI(t, w.tiny("full", "-att_layers", "last")...)
-	want, err := os.ReadFile(filepath.Join(w.dir("full"), cyclegan.LossLog))
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := lossLog(t, filepath.Join(w.dir("full"), cyclegan.LossLog))
 	if recs := readLog(t, filepath.Join(w.dir("full"), cyclegan.LossLog)); len(recs) != 8 || recs[0].Att == nil {
 		t.Fatalf("the uninterrupted run logged %d iterations (att %v), want 8 with att", len(recs), recs[0].Att)
 	}
@@ -123,11 +136,7 @@ func TestResumeCLI(t *testing.T) {
 	if !strings.Contains(out, "done: 2 epochs") {
 		t.Errorf("final output:\n%s", out)
 	}
-	got, err := os.ReadFile(filepath.Join(w.dir("split"), cyclegan.LossLog))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
+	if got := lossLog(t, filepath.Join(w.dir("split"), cyclegan.LossLog)); !bytes.Equal(got, want) {
 		t.Errorf("loss logs differ:\ninterrupted:\n%s\nuninterrupted:\n%s", got, want)
 	}
 	for _, n := range cyclegan.NetNames {
@@ -508,6 +517,17 @@ func TestBadInput(t *testing.T) {
 		{"bad number", []string{"train", "-ngf", "many"}, 2, []string{"-ngf"}, ""},
 		{"cuda without the tag", w.tiny("cuda", "-device", "cuda"), 1, []string{"-device cuda", "without CUDA support"}, "cuda"},
 		{"unknown device", w.tiny("tpu", "-device", "tpu"), 1, []string{`-device "tpu"`}, "tpu"},
+		{"batch size 0", w.tiny("bs", "-batch_size", "0"), 1, []string{"-batch_size 0", "at least 1"}, "bs"},
+		{"unknown direction", w.tiny("dir", "-direction", "AtoC"), 1, []string{`-direction "AtoC"`, "AtoB or BtoA"}, "dir"},
+		{"unknown lr policy", w.tiny("lrp", "-lr_policy", "exponential"), 1, []string{`-lr_policy "exponential"`, "linear, step, plateau, cosine"}, "lrp"},
+		{"step of 0 epochs", w.tiny("lrd", "-lr_policy", "step", "-lr_decay_iters", "0"), 1, []string{"-lr_decay_iters 0", "-lr_policy step"}, "lrd"},
+		{"negative print_freq", w.tiny("pf", "-print_freq", "-1"), 1, []string{"-print_freq -1"}, "pf"},
+		{"negative display_freq", w.tiny("df", "-display_freq", "-4"), 1, []string{"-display_freq -4"}, "df"},
+		{"negative save_latest_freq", w.tiny("sf", "-save_latest_freq", "-1"), 1, []string{"-save_latest_freq -1"}, "sf"},
+		{"negative num_threads", w.tiny("nt", "-num_threads", "-2"), 1, []string{"-num_threads -2"}, "nt"},
+		{"bad gpu ids", w.tiny("g1", "-gpu_ids", "zero"), 2, []string{"-gpu_ids", `"zero"`, "-1 for the CPU"}, "g1"},
+		{"a GPU without CUDA", w.tiny("g2", "-gpu_ids", "0"), 1, []string{"-gpu_ids 0 names GPU 0", "without CUDA support", "-gpu_ids -1"}, "g2"},
+		{"the CPU and cuda", w.tiny("g3", "-gpu_ids", "-1", "-device", "cuda"), 1, []string{"-gpu_ids -1", "-device cuda", "disagree"}, "g3"},
 		{"unknown preset", w.tiny("p", "-preset", "zebra"), 1, []string{`"zebra"`, "gradcam_four"}, "p"},
 		{"layer outside", w.tiny("l", "-att_layers", "40"), 1, []string{"attention loss: layers 40: layer 40 is outside the generator (indices 0…19)"}, "l"},
 		{"bad layer", w.tiny("l", "-att_layers", "10,x"), 2, []string{"-att_layers", `"x" is not a layer index`}, "l"},
@@ -1022,5 +1042,78 @@ func TestMainJobDefaults(t *testing.T) {
 	opts, recs = main("std", "-continue_train")
 	if matchPreset(opts) != "standard" || len(recs) != 2 || recs[1].Att != nil {
 		t.Errorf("continued standard run: options of preset %q, %d iterations, the last with att %v", matchPreset(opts), len(recs), recs[len(recs)-1].Att != nil)
+	}
+}
+
+// TestReferenceLoopOptions trains with the reference's loop options: two
+// pairs an iteration, the domains swapped, the step policy, a console line
+// and a loss_log.txt line and the train page every 2 images, the latest
+// checkpoint every 4, loading in the loop. They are saved with the run and
+// restored by -continue_train (which ends where the uninterrupted run
+// ends); test and eval read the direction from the run.
+func TestReferenceLoopOptions(t *testing.T) {
+	w := newWorld(t)
+	flags := []string{"-batch_size", "2", "-direction", "BtoA", "-lr_policy", "step", "-lr_decay_iters", "1",
+		"-print_freq", "2", "-display_freq", "2", "-save_latest_freq", "4", "-num_threads", "0", "-gpu_ids", "-1"}
+	out := mustCLI(t, w.tiny("full", flags...)...)
+	for _, s := range []string{"2 iterations per epoch (batches of 2)", "-direction BtoA", "(epoch: 1, iters: 2, time: ",
+		"(epoch: 2, iters: 4, time: ", "saving the latest model (epoch 1, total_iters 4)", "D_A: "} {
+		if !strings.Contains(out, s) {
+			t.Errorf("the output does not say %q:\n%s", s, out)
+		}
+	}
+	// The page after each epoch's first iteration, then the epoch's own.
+	if n := strings.Count(out, "train page: "); n != 4 {
+		t.Errorf("the train page was written %d times, want 4:\n%s", n, out)
+	}
+	recs := readLog(t, filepath.Join(w.dir("full"), cyclegan.LossLog))
+	if len(recs) != 4 || recs[3].EpochIter != 2 || recs[2].LR != recs[0].LR*0.1 {
+		t.Errorf("the log: %d records (want 4 of 2 an epoch), lr %v then %v (want ×0.1 in epoch 2)", len(recs), recs[0].LR, recs[len(recs)-1].LR)
+	}
+	text, err := os.ReadFile(filepath.Join(w.dir("full"), cyclegan.LossLogText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(text), "(epoch: "); n != 4 || !strings.HasPrefix(string(text), "================ Training Loss (") {
+		t.Errorf("loss_log.txt: %d lines, want a header and 4:\n%s", n, text)
+	}
+	saved, err := readSavedOptions(w.dir("full"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]string{"batch_size": "2", "direction": "BtoA", "lr_policy": "step", "lr_decay_iters": "1",
+		"print_freq": "2", "display_freq": "2", "save_latest_freq": "4", "save_by_iter": "false"} {
+		if saved[k] != v {
+			t.Errorf("train_opt.json: %s = %q, want %q", k, saved[k], v)
+		}
+	}
+	for _, k := range []string{"gpu_ids", "num_threads"} {
+		if _, ok := saved[k]; ok {
+			t.Errorf("train_opt.json holds %s, an option of one call", k)
+		}
+	}
+
+	mustCLI(t, w.tiny("split", append(flags, "-max_iters", "1")...)...)
+	mustCLI(t, "train", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", "split", "-continue_train", "-quiet")
+	if got, want := lossLog(t, filepath.Join(w.dir("split"), cyclegan.LossLog)), lossLog(t, filepath.Join(w.dir("full"), cyclegan.LossLog)); !bytes.Equal(got, want) {
+		t.Errorf("the continued run's log differs:\n%s\nuninterrupted:\n%s", got, want)
+	}
+
+	// A bad value on continuing stops before anything is written.
+	before, _ := os.ReadFile(filepath.Join(w.dir("full"), "latest_state.safetensors"))
+	opts, _ := os.ReadFile(filepath.Join(w.dir("full"), optFile))
+	code, _, errOut := cli(t, "train", "-checkpoints_dir", w.checkpoints, "-name", "full", "-continue_train", "-quiet", "-n_epochs_decay", "2", "-lr_policy", "exp")
+	after, _ := os.ReadFile(filepath.Join(w.dir("full"), "latest_state.safetensors"))
+	optsAfter, _ := os.ReadFile(filepath.Join(w.dir("full"), optFile))
+	if code != 1 || !strings.Contains(errOut, `-lr_policy "exp"`) || !bytes.Equal(before, after) || !bytes.Equal(opts, optsAfter) {
+		t.Errorf("continuing with -lr_policy exp: exit %d, %q; state unchanged %v, options unchanged %v", code, errOut,
+			bytes.Equal(before, after), bytes.Equal(opts, optsAfter))
+	}
+
+	// test reads the run's direction: domain A is testB.
+	mustCLI(t, "test", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", "full", "-num_test", "1")
+	testB, _ := data.ListImages(filepath.Join(w.dataroot, "testB"))
+	if _, err := os.Stat(filepath.Join(w.results, "full", "test_latest_n1", "images", stem(testB[0])+"_real_A.png")); err != nil {
+		t.Errorf("test with the run's -direction BtoA: %v", err)
 	}
 }

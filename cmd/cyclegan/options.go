@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/camcycle/camcycle/cuda"
@@ -29,6 +30,7 @@ type options struct {
 	loadSize, cropSize          int
 	noFlip, serialBatches       bool
 	maxDatasetSize              int
+	direction                   string // AtoB or BtoA
 
 	// Where things go.
 	name, checkpointsDir, resultsDir string
@@ -36,6 +38,7 @@ type options struct {
 	// Networks and computation.
 	ngf, ndf, nBlocks, nLayersD int
 	device                      string
+	gpuIDs                      gpuIDs // the reference's -gpu_ids
 	seed                        uint64
 
 	// Training.
@@ -48,6 +51,13 @@ type options struct {
 	maxIters                                         int
 	initFrom                                         string
 	quiet                                            bool
+
+	// The training loop's options of the reference.
+	batchSize, numThreads                  int
+	printFreq, displayFreq, saveLatestFreq int
+	saveByIter                             bool
+	lrPolicy                               string
+	lrDecayIters                           int
 
 	// The attention loss (docs/method.md §3–4): each -att_* flag of train
 	// and bench is bound to its field of att (see attFlags); -preset sets
@@ -105,6 +115,7 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 			fs.StringVar(&o.dataroot, "dataroot", "", "path to images (should have subfolders testA, testB); empty: the run's, from its train_opt.json")
 			fs.StringVar(&o.phase, "phase", "test", "train, test, etc: the image folders read are {phase}A and {phase}B")
 		}
+		fs.StringVar(&o.direction, "direction", "AtoB", "AtoB or BtoA: BtoA swaps the domains (A is read from {phase}B, B from {phase}A)")
 	}
 	if groups&gData != 0 {
 		fs.StringVar(&o.preprocess, "preprocess", d.Data.Preprocess, "scaling and cropping of images at load time [resize_and_crop | crop | scale_width | scale_width_and_crop | resize | none]")
@@ -138,6 +149,9 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 	}
 	if groups&(gModel|gDevice) != 0 {
 		fs.StringVar(&o.device, "device", "cpu", "cpu or cuda (cuda: not available in this version; it stops with an error)")
+		o.gpuIDs = gpuIDs{text: "0", ids: []int{0}}
+		fs.Var(&o.gpuIDs, "gpu_ids", "gpu ids: e.g. 0  0,1,2, 0,2; use -1 for CPU. Given explicitly, a GPU id selects the CUDA "+
+			"backend on those devices (not available in this version); left out, -device decides")
 	}
 	if groups&gTrain != 0 {
 		fs.IntVar(&o.nEpochs, "n_epochs", d.NEpochs, "number of epochs with the initial learning rate")
@@ -158,6 +172,16 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 		fs.IntVar(&o.maxIters, "max_iters", 0, "stop after this many iterations (of this call) and save; 0: no limit")
 		fs.StringVar(&o.initFrom, "init_from", "", "folder with PyTorch weights {G_A,G_B,D_A,D_B}.pth to start from")
 		fs.BoolVar(&o.quiet, "quiet", false, "no progress bar")
+		fs.IntVar(&o.batchSize, "batch_size", d.BatchSize, "input batch size: pairs of images per iteration")
+		fs.IntVar(&o.numThreads, "num_threads", d.NumThreads, "# threads for loading data: goroutines that read and augment the "+
+			"coming batches while an iteration computes (0: read each batch when it is due)")
+		fs.IntVar(&o.printFreq, "print_freq", d.PrintFreq, "frequency of showing training results on console and in loss_log.txt "+
+			"(in images, as the reference's total_iters; 0: never)")
+		fs.IntVar(&o.displayFreq, "display_freq", 400, "frequency of saving the train page's samples (in images; besides the end of each epoch; 0: only then)")
+		fs.IntVar(&o.saveLatestFreq, "save_latest_freq", d.SaveLatestFreq, "frequency of saving the latest results (in images; besides the end of each epoch; 0: only then)")
+		fs.BoolVar(&o.saveByIter, "save_by_iter", false, "whether saves by iteration: with -save_latest_freq also keep iter_{N}_net_* (N images)")
+		fs.StringVar(&o.lrPolicy, "lr_policy", d.LRPolicy, "learning rate policy. [linear | step | plateau | cosine]")
+		fs.IntVar(&o.lrDecayIters, "lr_decay_iters", d.LRDecayIters, "multiply by a gamma (0.1) every lr_decay_iters epochs (-lr_policy step)")
 	}
 	if groups&gAtt != 0 {
 		o.att = d.Model.Attention
@@ -330,7 +354,7 @@ func explicit(fs *flag.FlagSet) map[string]bool {
 func isPerCall(name string) bool {
 	switch name {
 	case "name", "checkpoints_dir", "results_dir", "continue_train", "branch", "epoch", "max_iters",
-		"init_from", "quiet", "device", "preset", "epoch_count":
+		"init_from", "quiet", "device", "gpu_ids", "preset", "epoch_count", "num_threads":
 		return true
 	}
 	return false
@@ -550,7 +574,7 @@ func (o *options) modelOptions() (cyclegan.Options, error) {
 	if o.poolSize < 0 {
 		return m, fmt.Errorf("-pool_size %d: must not be negative", o.poolSize)
 	}
-	be, err := backend(o.device)
+	be, err := o.deviceBackend()
 	if err != nil {
 		return m, err
 	}
@@ -583,6 +607,54 @@ func (o *options) trainImageSize() (name string, side int, ok bool) {
 	return "crop_size", o.cropSize, true
 }
 
+// gpuIDs is the value of -gpu_ids, read as the reference reads it:
+// comma-separated ids, the negative ones dropped ("-1": none, the CPU).
+// given records that the flag was set, since the reference's default "0"
+// is implied by every command line that leaves it out.
+type gpuIDs struct {
+	text  string
+	ids   []int // the GPUs, for the CUDA backend
+	given bool
+}
+
+func (g *gpuIDs) String() string { return g.text }
+
+func (g *gpuIDs) Set(s string) error {
+	var ids []int
+	for _, f := range strings.Split(s, ",") {
+		id, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return fmt.Errorf("%q: want comma-separated GPU ids (0, 0,1,2) or -1 for the CPU", s)
+		}
+		if id >= 0 && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	g.text, g.ids, g.given = s, ids, true
+	return nil
+}
+
+// device settles -device and -gpu_ids: -gpu_ids given explicitly with GPU
+// ids means the CUDA backend on them (in a build without it, an error
+// naming -gpu_ids), -gpu_ids -1 the CPU; left out, -device decides.
+func (o *options) deviceBackend() (tensor.Backend, error) {
+	g := o.gpuIDs
+	if !g.given {
+		return backend(o.device)
+	}
+	if len(g.ids) == 0 {
+		if o.device != "cpu" && o.device != "" {
+			return nil, fmt.Errorf("-gpu_ids %s (the CPU) and -device %s disagree: give one of them", g.text, o.device)
+		}
+		return tensor.CPU, nil
+	}
+	be, err := cuda.New()
+	if err != nil {
+		return nil, fmt.Errorf("-gpu_ids %s names GPU %d: %w; use -gpu_ids -1, or leave it out, to train on the CPU", g.text, g.ids[0], err)
+	}
+	return be, nil
+}
+
 // backend returns the backend named by -device. Without the cuda build tag,
 // "cuda" is an error: the program never falls back to the CPU silently.
 func backend(device string) (tensor.Backend, error) {
@@ -603,7 +675,15 @@ func backend(device string) (tensor.Backend, error) {
 func (o *options) dataOptions() data.Options {
 	return data.Options{Dataroot: o.dataroot, Phase: o.phase, Preprocess: o.preprocess, LoadSize: o.loadSize,
 		CropSize: o.cropSize, NoFlip: o.noFlip, SerialBatches: o.serialBatches, Seed: o.seed,
-		MaxDatasetSize: o.maxDatasetSize}
+		MaxDatasetSize: o.maxDatasetSize, BToA: o.direction == "BtoA"}
+}
+
+// checkDirection checks -direction.
+func (o *options) checkDirection() error {
+	if o.direction != "AtoB" && o.direction != "BtoA" {
+		return fmt.Errorf("-direction %q: want AtoB or BtoA", o.direction)
+	}
+	return nil
 }
 
 // checkRunExists returns an error unless the run -name has a folder in

@@ -16,6 +16,9 @@ type progress struct {
 	w   io.Writer
 	on  bool
 	bar *progressbar.ProgressBar
+	// The bar being drawn, for pause and resume.
+	desc  string
+	total int
 }
 
 func newProgress(stderr io.Writer, quiet bool) *progress {
@@ -26,14 +29,30 @@ func newProgress(stderr io.Writer, quiet bool) *progress {
 // start begins a bar of total iterations of which done are already behind
 // (a resumed epoch: the bar counts the rest).
 func (p *progress) start(desc string, total, done int) {
+	p.desc, p.total = desc, total
+	if done > 0 {
+		desc = fmt.Sprintf("%s (resumed at %d)", desc, done)
+	}
+	p.draw(desc, total-done)
+}
+
+// pause takes the bar down, so that lines can be printed; resume draws it
+// again at done of its total.
+func (p *progress) pause() { p.finish() }
+
+func (p *progress) resume(done int) {
+	if p.total > done {
+		p.draw(fmt.Sprintf("%s (from %d)", p.desc, done), p.total-done)
+	}
+}
+
+// draw begins a bar of n steps.
+func (p *progress) draw(desc string, n int) {
 	p.finish()
 	if !p.on {
 		return
 	}
-	if done > 0 {
-		desc = fmt.Sprintf("%s (resumed at %d)", desc, done)
-	}
-	p.bar = progressbar.NewOptions(total-done,
+	p.bar = progressbar.NewOptions(n,
 		progressbar.OptionSetWriter(p.w),
 		progressbar.OptionSetDescription(desc),
 		progressbar.OptionShowCount(),

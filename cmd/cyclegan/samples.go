@@ -92,7 +92,9 @@ type sampler struct {
 func newSampler(t *cyclegan.Trainer) (*sampler, error) {
 	o := t.Opts.Data
 	pa, pb := t.Data.PathsA()[0], t.Data.PathsB()[0]
-	if d, err := data.Open(data.TestOptions(o.Dataroot, o.CropSize)); err == nil {
+	to := data.TestOptions(o.Dataroot, o.CropSize)
+	to.BToA = o.BToA
+	if d, err := data.Open(to); err == nil {
 		pa, pb = d.PathsA()[0], d.PathsB()[0]
 	}
 	a, err := data.LoadImage(pa, o.CropSize)

@@ -23,7 +23,7 @@ import (
 // train_opt.json when they are not given: those that shape the networks,
 // the data set and the image size.
 func runOptions() []string {
-	return []string{"dataroot", "ngf", "ndf", "n_blocks", "n_layers_D", "crop_size"}
+	return []string{"dataroot", "direction", "ngf", "ndf", "n_blocks", "n_layers_D", "crop_size"}
 }
 
 // loadRunOptions fills the flags of fs not given explicitly from the run's
@@ -152,6 +152,9 @@ func testInputs(fs *flag.FlagSet, o *options) (gradcam.Layers, error) {
 	if o.numTest < 1 {
 		return runAtt, fmt.Errorf("-num_test %d: must be at least 1", o.numTest)
 	}
+	if err := o.checkDirection(); err != nil {
+		return runAtt, err
+	}
 	if !o.drawLayers.IsZero() {
 		return o.drawLayers, nil
 	}
@@ -162,7 +165,7 @@ func testInputs(fs *flag.FlagSet, o *options) (gradcam.Layers, error) {
 // -crop_size and not flipped, as the reference's test.
 func openTestData(o *options) (*data.Unaligned, error) {
 	do := data.TestOptions(o.dataroot, o.cropSize)
-	do.Phase = o.phase
+	do.Phase, do.BToA = o.phase, o.direction == "BtoA"
 	return data.Open(do)
 }
 

@@ -198,7 +198,38 @@ func (o *options) checkTrain() (cyclegan.Options, error) {
 	if o.epochCount < 1 {
 		return cyclegan.Options{}, fmt.Errorf("-epoch_count %d: must be at least 1", o.epochCount)
 	}
+	if err := o.checkLoop(); err != nil {
+		return cyclegan.Options{}, err
+	}
 	return o.modelOptions()
+}
+
+// checkLoop checks the training loop's flags of the reference.
+func (o *options) checkLoop() error {
+	if err := o.checkDirection(); err != nil {
+		return err
+	}
+	if o.batchSize < 1 {
+		return fmt.Errorf("-batch_size %d: must be at least 1", o.batchSize)
+	}
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"print_freq", o.printFreq}, {"display_freq", o.displayFreq}, {"save_latest_freq", o.saveLatestFreq}, {"num_threads", o.numThreads}} {
+		if f.v < 0 {
+			return fmt.Errorf("-%s %d: must not be negative (0: never)", f.name, f.v)
+		}
+	}
+	if !slices.Contains(cyclegan.LRPolicies, o.lrPolicy) {
+		return fmt.Errorf("-lr_policy %q: want %s", o.lrPolicy, strings.Join(cyclegan.LRPolicies, ", "))
+	}
+	if o.lrPolicy == "step" && o.lrDecayIters < 1 {
+		return fmt.Errorf("-lr_decay_iters %d: -lr_policy step needs at least 1 (epochs between decays)", o.lrDecayIters)
+	}
+	if o.lrPolicy == "cosine" && o.nEpochs < 1 {
+		return fmt.Errorf("-n_epochs %d: -lr_policy cosine anneals over n_epochs, which must be at least 1", o.nEpochs)
+	}
+	return nil
 }
 
 // train runs the train command on parsed flags.
@@ -231,7 +262,9 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 	to := cyclegan.TrainOptions{Model: mo, Data: o.dataOptions(), Name: o.name, CheckpointsDir: o.checkpointsDir,
 		NEpochs: o.nEpochs, NEpochsDecay: o.nEpochsDecay, EpochCount: o.epochCount, SaveEpochFreq: o.saveEpochFreq,
 		SaveStateEveryEpoch: o.saveStateEveryEpoch,
-		ContinueTrain:       o.continueTrain, Branch: o.branch, LoadEpoch: o.epoch, MaxIters: o.maxIters, Seed: o.seed, InitFrom: o.initFrom}
+		ContinueTrain:       o.continueTrain, Branch: o.branch, LoadEpoch: o.epoch, MaxIters: o.maxIters, Seed: o.seed, InitFrom: o.initFrom,
+		BatchSize: o.batchSize, LRPolicy: o.lrPolicy, LRDecayIters: o.lrDecayIters, PrintFreq: o.printFreq,
+		SaveLatestFreq: o.saveLatestFreq, SaveByIter: o.saveByIter, NumThreads: o.numThreads}
 	if o.dataroot == synthDir(o.checkpointsDir, o.cropSize) {
 		synth := synthOptions(o.cropSize)
 		to.Synthetic = &synth
@@ -273,8 +306,16 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 		time.Now().Format(time.RFC3339), strings.Join(args, " "), t.Epoch, t.EpochIter, t.Iter))
 
 	att := t.Model.Attention.String()
-	fmt.Fprintf(stdout, "run %s: %d images A, %d images B in %s; %d iterations per epoch; epochs %d…%d; ngf %d, ndf %d, %d blocks, %d×%d; device %s\n",
-		o.name, t.Data.SizeA(), t.Data.SizeB(), o.dataroot, t.ItersPerEpoch(), t.Epoch, to.LastEpoch(),
+	batch := ""
+	if o.batchSize > 1 {
+		batch = fmt.Sprintf(" (batches of %d)", o.batchSize)
+	}
+	direction := ""
+	if o.direction == "BtoA" {
+		direction = fmt.Sprintf(" (-direction BtoA: A from %sB, B from %sA)", o.phase, o.phase)
+	}
+	fmt.Fprintf(stdout, "run %s: %d images A, %d images B in %s%s; %d iterations per epoch%s; epochs %d…%d; ngf %d, ndf %d, %d blocks, %d×%d; device %s\n",
+		o.name, t.Data.SizeA(), t.Data.SizeB(), o.dataroot, direction, t.ItersPerEpoch(), batch, t.Epoch, to.LastEpoch(),
 		o.ngf, o.ndf, o.nBlocks, o.cropSize, o.cropSize, o.device)
 	fmt.Fprintf(stdout, "attention loss: %s\n", att)
 	for _, w := range attentionWarnings(t.Model) {
@@ -319,6 +360,30 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 		}
 		sum.add(r)
 		bar.add()
+		// The reference's lines every -print_freq and -save_latest_freq
+		// images, and the train page every -display_freq (the epoch's
+		// last iteration has the epoch's page): the bar is taken down
+		// around them.
+		var lines []string
+		if to.Every(o.printFreq, r.Iter) {
+			lines = append(lines, r.LogLine(o.batchSize))
+		}
+		if to.Every(o.saveLatestFreq, r.Iter) {
+			lines = append(lines, fmt.Sprintf("saving the latest model (epoch %d, total_iters %d)", r.Epoch, r.Iter*o.batchSize))
+		}
+		page := to.Every(o.displayFreq, r.Iter) && r.EpochIter < t.ItersPerEpoch()
+		if len(lines) > 0 || page {
+			bar.pause()
+			for _, l := range lines {
+				fmt.Fprintln(stdout, l)
+			}
+			if page {
+				if err := writePage(r.Epoch, fmt.Sprintf("epoch %d, iteration %d of %d", r.Epoch, r.EpochIter, t.ItersPerEpoch())); err != nil {
+					return err
+				}
+			}
+			bar.resume(r.EpochIter)
+		}
 		select {
 		case <-interrupt:
 			stopInterrupts()
@@ -347,7 +412,7 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 		fmt.Fprintf(stdout, "stopped after %d iterations (epoch %d, iteration %d of %d): the latest checkpoint is saved; "+
 			"continue with -continue_train\n", t.Iter-start, t.Epoch, t.EpochIter, t.ItersPerEpoch())
 		if !interrupted {
-			printGroundTruth(stdout, stderr, t.Model, o.dataroot, o.cropSize)
+			printGroundTruth(stdout, stderr, t.Model, o.dataroot, o.cropSize, o.direction == "BtoA")
 		}
 		if t.EpochIter > 0 {
 			if err := writePage(t.Epoch, fmt.Sprintf("epoch %d, iteration %d of %d", t.Epoch, t.EpochIter, t.ItersPerEpoch())); err != nil {
@@ -360,7 +425,7 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 		return nil
 	}
 	fmt.Fprintf(stdout, "done: %d epochs; models in %s\n", to.LastEpoch(), dir)
-	printGroundTruth(stdout, stderr, t.Model, o.dataroot, o.cropSize)
+	printGroundTruth(stdout, stderr, t.Model, o.dataroot, o.cropSize, o.direction == "BtoA")
 	return nil
 }
 

@@ -29,7 +29,7 @@ type gtScores struct{ A2B, B2A gtDirection }
 // data set against its truth: each test image translated and translated
 // back, at size×size, which must be the set's size. It returns nil and no
 // error when dataroot holds no synthetic set with ground truth.
-func groundTruth(m *cyclegan.Model, dataroot string, size int) (*gtScores, error) {
+func groundTruth(m *cyclegan.Model, dataroot string, size int, btoa bool) (*gtScores, error) {
 	so, ok, err := data.ReadSynthetic(dataroot)
 	if err != nil || !ok {
 		return nil, err
@@ -38,6 +38,12 @@ func groundTruth(m *cyclegan.Model, dataroot string, size int) (*gtScores, error
 		return nil, fmt.Errorf("ground truth: the synthetic data set in %s is of %d×%d images and the run's crop size is %d: "+
 			"its truth and masks are at the set's size (evaluate with -crop_size %d)", dataroot, so.Size, so.Size, size, so.Size)
 	}
+	// The set's directions are those of its folders; with -direction BtoA
+	// the model's G_B translates testA to testB.
+	ga, gb := m.GA, m.GB
+	if btoa {
+		ga, gb = gb, ga
+	}
 	var gt gtScores
 	for _, side := range []struct {
 		d        data.Direction
@@ -45,8 +51,8 @@ func groundTruth(m *cyclegan.Model, dataroot string, size int) (*gtScores, error
 		out      *gtDirection
 		stripesA bool
 	}{
-		{data.AToB, m.GA, m.GB, &gt.A2B, true},
-		{data.BToA, m.GB, m.GA, &gt.B2A, false},
+		{data.AToB, ga, gb, &gt.A2B, true},
+		{data.BToA, gb, ga, &gt.B2A, false},
 	} {
 		files, err := data.TruthFiles(dataroot, side.d)
 		if err != nil {
@@ -102,8 +108,8 @@ func scoreTruthFile(m *cyclegan.Model, g, back *cyclegan.Network, d data.Directi
 // printGroundTruth prints, at the end of a training run on the synthetic
 // set, its ground-truth metrics (nothing on other data). A failure is only
 // a note on stderr: the training itself is done and saved.
-func printGroundTruth(stdout, stderr io.Writer, m *cyclegan.Model, dataroot string, size int) {
-	gt, err := groundTruth(m, dataroot, size)
+func printGroundTruth(stdout, stderr io.Writer, m *cyclegan.Model, dataroot string, size int, btoa bool) {
+	gt, err := groundTruth(m, dataroot, size, btoa)
 	if err != nil {
 		fmt.Fprintf(stderr, "cyclegan train: no ground-truth metrics: %v\n", err)
 	}

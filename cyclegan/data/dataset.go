@@ -46,6 +46,12 @@ type Options struct {
 	// MaxDatasetSize keeps only the first MaxDatasetSize images (in sorted
 	// order) of each domain; 0 keeps all (--max_dataset_size).
 	MaxDatasetSize int
+	// BToA swaps the domains (--direction BtoA): domain A is read from
+	// {Phase}B and domain B from {Phase}A. As the reference, which swaps
+	// the unaligned data set's A and B when the model takes its input, the
+	// folder {Phase}A is still the one visited in (shuffled) order and
+	// {Phase}B the one drawn at random, now on the B side.
+	BToA bool
 }
 
 // DefaultOptions returns the reference's training defaults: phase "train",
@@ -119,11 +125,15 @@ func Open(o Options) (*Unaligned, error) {
 		return nil, err
 	}
 	u := &Unaligned{opts: o}
+	dirA, dirB := o.Phase+"A", o.Phase+"B"
+	if o.BToA {
+		dirA, dirB = dirB, dirA
+	}
 	var err error
-	if u.pathsA, err = listImages(filepath.Join(o.Dataroot, o.Phase+"A"), o.MaxDatasetSize); err != nil {
+	if u.pathsA, err = listImages(filepath.Join(o.Dataroot, dirA), o.MaxDatasetSize); err != nil {
 		return nil, err
 	}
-	if u.pathsB, err = listImages(filepath.Join(o.Dataroot, o.Phase+"B"), o.MaxDatasetSize); err != nil {
+	if u.pathsB, err = listImages(filepath.Join(o.Dataroot, dirB), o.MaxDatasetSize); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -220,7 +230,9 @@ type Pair struct {
 // DataLoader, item i takes A[π(i) mod |A|] for a random permutation π of
 // 0 … Len()−1, and a B chosen uniformly at random; with SerialBatches, A[i
 // mod |A|] and B[i mod |B|]. Crops and flips are drawn in every mode (they
-// are zero or false when Preprocess or NoFlip rule them out).
+// are zero or false when Preprocess or NoFlip rule them out). With BToA the
+// roles of the two sides are exchanged (the folder {Phase}A, now domain B,
+// is the one visited in order).
 func (u *Unaligned) Epoch(epoch int) []Pair {
 	rng := tensor.NewRand(epochSeed(u.opts.Seed, epoch))
 	n := u.Len()
@@ -232,8 +244,12 @@ func (u *Unaligned) Epoch(epoch int) []Pair {
 	for i := range pairs {
 		p := Pair{Index: i, A: i % len(u.pathsA), B: i % len(u.pathsB)}
 		if !u.opts.SerialBatches {
-			p.A = order[i] % len(u.pathsA)
-			p.B = rng.IntN(len(u.pathsB))
+			ordered, drawn, nOrdered, nDrawn := &p.A, &p.B, len(u.pathsA), len(u.pathsB)
+			if u.opts.BToA {
+				ordered, drawn, nOrdered, nDrawn = &p.B, &p.A, len(u.pathsB), len(u.pathsA)
+			}
+			*ordered = order[i] % nOrdered
+			*drawn = rng.IntN(nDrawn)
 		}
 		for _, t := range []*Transform{&p.TransformA, &p.TransformB} {
 			*t = Transform{CropX: rng.Float64(), CropY: rng.Float64(), Flip: rng.IntN(2) == 1}
@@ -277,6 +293,37 @@ func (u *Unaligned) Load(p Pair) (a, b *tensor.Tensor, err error) {
 		return nil, nil, err
 	}
 	return a, b, nil
+}
+
+// Batches cuts an epoch's pairs into batches of size pairs, in order; the
+// last one is smaller when size does not divide their number (the
+// reference's DataLoader, drop_last False). size < 1 is taken as 1.
+func Batches(pairs []Pair, size int) [][]Pair {
+	size = max(size, 1)
+	out := make([][]Pair, 0, (len(pairs)+size-1)/size)
+	for len(pairs) > 0 {
+		k := min(size, len(pairs))
+		out = append(out, pairs[:k])
+		pairs = pairs[k:]
+	}
+	return out
+}
+
+// Stack concatenates images (1, 3, H, W) of one size into a batch (N, 3,
+// H, W); one image is returned as it is. Images of different sizes (with
+// -preprocess none or scale_width) cannot be stacked: the error names the
+// sizes, as the reference's collate would fail.
+func Stack(images []*tensor.Tensor) (*tensor.Tensor, error) {
+	if len(images) == 1 {
+		return images[0], nil
+	}
+	for _, x := range images[1:] {
+		if !x.Shape().Equal(images[0].Shape()) {
+			return nil, fmt.Errorf("data: images of shapes %v and %v in one batch: with -batch_size above 1 every image must "+
+				"have the same size (use a preprocessing that crops or resizes to a square)", images[0].Shape(), x.Shape())
+		}
+	}
+	return images[0].Backend().Concat(0, images), nil
 }
 
 func (u *Unaligned) loadOne(path string, t Transform) (*tensor.Tensor, error) {
