@@ -22,11 +22,14 @@ the state-dict keys are the reference's. For each case:
 import functools
 import json
 import os
-import struct
+import sys
 
 import numpy as np
 import torch
 import torch.nn as nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gen_cyclegan_golden import save_safetensors  # noqa: E402
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "networks")
 
@@ -229,26 +232,6 @@ def build(kind, c):
     if c["netD"] == "n_layers":
         return NLayerDiscriminator(3, c["ndf"], n_layers=c["n_layers_D"], norm_layer=norm)
     return PixelDiscriminator(3, c["ndf"], norm_layer=norm)
-
-
-def save_safetensors(path, tensors):
-    header, blobs, off = {}, [], 0
-    for name, t in tensors.items():
-        if t.dtype == torch.int64:
-            a, code = t.detach().cpu().numpy().astype("<i8"), "I64"
-        else:
-            a, code = t.detach().cpu().numpy().astype("<f4"), "F32"
-        b = a.tobytes()
-        header[name] = {"dtype": code, "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
 
 
 def wave(shape, a, b, f):
