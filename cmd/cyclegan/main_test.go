@@ -214,6 +214,11 @@ func TestNetOptionsTrain(t *testing.T) {
 			}
 		}
 		mustCLI(t, "test", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", c.name, "-num_test", "1")
+		if c.name != "unet" {
+			// The ResNet generator's norm and dropout are read off its file.
+			mustCLI(t, "test", "-model_path", filepath.Join(w.dir(c.name), "latest_net_G_A.safetensors"),
+				"-dataroot", filepath.Join(w.dataroot, "testA"), "-crop_size", "32", "-results_dir", w.results, "-num_test", "1")
+		}
 	}
 }
 

@@ -319,15 +319,17 @@ func testSingle(fs *flag.FlagSet, o *options, stdout io.Writer) error {
 			o.nBlocks = nb
 		}
 	}
-	// The norm and dropout show in the state dict's names: running
-	// statistics, convolutions without a bias, the second convolution of
-	// a block at conv_block.6.
-	if _, ok := ts["model.2.running_mean"]; ok && !given["norm"] {
+	// The norm and dropout show in the state dict: a batch norm has a
+	// weight (an instance norm none, though old PyTorch versions saved its
+	// running statistics), no norm leaves the convolutions without a bias,
+	// and dropout moves a block's second convolution (a 4-d weight) to
+	// conv_block.6.
+	if w, ok := ts["model.2.weight"]; ok && w.Rank() == 1 && !given["norm"] {
 		o.norm = string(layers.Batch)
 	} else if _, ok := ts["model.1.bias"]; !ok && !given["norm"] {
 		o.norm = string(layers.NoNorm)
 	}
-	if _, ok := ts[fmt.Sprintf("model.%d.conv_block.6.weight", cyclegan.FirstBlock)]; ok && !given["no_dropout"] {
+	if w, ok := ts[fmt.Sprintf("model.%d.conv_block.6.weight", cyclegan.FirstBlock)]; ok && w.Rank() == 4 && !given["no_dropout"] {
 		o.noDropout = false
 	}
 	if err := o.resolveNets(given); err != nil {
