@@ -18,8 +18,16 @@ type Var = autograd.Var
 // gives docs/method.md §1–2 (pytorch-CycleGAN-and-pix2pix's defaults).
 type Options struct {
 	NGF, NDF int // generator and discriminator base widths (64, 64)
-	NBlocks  int // residual blocks in each generator (9)
-	NLayersD int // strided convolutions in each discriminator (3)
+	NBlocks  int // residual blocks in each ResNet generator (9)
+	NLayersD int // strided convolutions in each PatchGAN discriminator (3)
+
+	// The reference's --netG, --netD, --norm, --no_dropout and --gan_mode
+	// (docs/method.md §1); "" means the default.
+	NetG    string      // NetResnet (NBlocks blocks; default), NetUnet128, NetUnet256
+	NetD    string      // NetNLayers (NLayersD layers; default), NetPixel
+	Norm    layers.Norm // layers.Instance (default), layers.Batch, layers.NoNorm
+	Dropout bool        // Dropout(0.5) in the generator (CycleGAN's default: none)
+	GANMode string      // GANLSGAN (default), GANVanilla
 
 	LambdaA        float64 // weight of the cycle loss A→B→A (10)
 	LambdaB        float64 // weight of the cycle loss B→A→B (10)
@@ -38,6 +46,7 @@ type Options struct {
 // standard CycleGAN.
 func DefaultOptions() Options {
 	return Options{NGF: 64, NDF: 64, NBlocks: 9, NLayersD: 3,
+		NetG: NetResnet, NetD: NetNLayers, Norm: layers.Instance, GANMode: GANLSGAN,
 		LambdaA: 10, LambdaB: 10, LambdaIdentity: 0.5,
 		PoolSize: 50, Adam: DefaultAdam(), DType: tensor.Float32,
 		Attention: DefaultAttention()}
@@ -64,10 +73,10 @@ type Model struct {
 // Losses are the weighted loss terms of one iteration as they enter the
 // sums, named as pytorch-CycleGAN-and-pix2pix logs them.
 type Losses struct {
-	GA, GB         float64 // MSE(D_A(fake_B), 1), MSE(D_B(fake_A), 1)
+	GA, GB         float64 // L(D_A(fake_B), 1), L(D_B(fake_A), 1), L the GAN loss (MSE for lsgan)
 	CycleA, CycleB float64 // λ_A·L1(rec_A, real_A), λ_B·L1(rec_B, real_B)
 	IdtA, IdtB     float64 // λ_B·λ_idt·L1(G_A(real_B), real_B), λ_A·λ_idt·L1(G_B(real_A), real_A)
-	DA, DB         float64 // 0.5·[MSE(D(real), 1) + MSE(D(pool(fake)), 0)]
+	DA, DB         float64 // 0.5·[L(D(real), 1) + L(D(pool(fake)), 0)]
 	Att            float64 // L_att (0 without the attention loss)
 }
 
@@ -76,18 +85,27 @@ type Losses struct {
 // D_B, and its attention loss. The error, naming the bad value, is for
 // attention options that do not fit the generator.
 func New(o Options, seed uint64) (*Model, error) {
+	if err := o.checkNets(); err != nil {
+		return nil, err
+	}
+	if o.Attention.Enabled() && o.netG() != NetResnet {
+		return nil, fmt.Errorf("attention loss (layers %v): its layers are residual blocks of the ResNet generator "+
+			"(indices of the reference's ResnetGenerator, docs/method.md §1); the %s generator has none", o.Attention.Layers, o.netG())
+	}
 	in := layers.Init{Rand: tensor.NewRand(seed), DType: o.DType}
 	m := &Model{
 		Opts:  o,
-		GA:    NewResnetGenerator(in, o.NGF, o.NBlocks),
-		GB:    NewResnetGenerator(in, o.NGF, o.NBlocks),
-		DA:    NewNLayerDiscriminator(in, o.NDF, o.NLayersD),
-		DB:    NewNLayerDiscriminator(in, o.NDF, o.NLayersD),
 		PoolA: NewImagePool(o.PoolSize),
 		PoolB: NewImagePool(o.PoolSize),
 		src:   rand.NewPCG(seed, 0x5eed),
 	}
 	m.Rand = rand.New(m.src)
+	// Dropout draws from the model's source too, so a saved random state
+	// resumes its masks exactly.
+	m.GA = NewGenerator(in, o, m.Rand)
+	m.GB = NewGenerator(in, o, m.Rand)
+	m.DA = NewDiscriminator(in, o)
+	m.DB = NewDiscriminator(in, o)
 	if o.Backend != nil && o.Backend != tensor.CPU {
 		for _, n := range m.Nets() {
 			layers.MoveTo(n, o.Backend, o.DType)
@@ -162,8 +180,8 @@ func (m *Model) Step(realA, realB *tensor.Tensor, lr float64, att *gradcam.Atten
 	}
 	in.PredFakeB = m.DA.Forward(in.FakeB.Out)
 	in.PredFakeA = m.DB.Forward(in.FakeA.Out)
-	add(&l.GA, ops.MSELoss(in.PredFakeB, ops.Full(in.PredFakeB, 1)))
-	add(&l.GB, ops.MSELoss(in.PredFakeA, ops.Full(in.PredFakeA, 1)))
+	add(&l.GA, m.ganLoss(in.PredFakeB, 1))
+	add(&l.GB, m.ganLoss(in.PredFakeA, 1))
 	add(&l.CycleA, ops.MulScalar(ops.L1Loss(in.RecA.Out, ra), o.LambdaA))
 	add(&l.CycleB, ops.MulScalar(ops.L1Loss(in.RecB.Out, rb), o.LambdaB))
 	if att != nil {
@@ -198,11 +216,31 @@ func (m *Model) Step(realA, realB *tensor.Tensor, lr float64, att *gradcam.Atten
 	return l, nil
 }
 
-// discriminatorLoss is 0.5·[MSE(D(real), 1) + MSE(D(fake), 0)].
+// discriminatorLoss is 0.5·[L(D(real), 1) + L(D(fake), 0)], L the GAN
+// loss (ganLoss).
 func (m *Model) discriminatorLoss(d *Network, real, fake *Var) *Var {
 	pr := d.Forward(real)
 	pf := d.Forward(fake)
-	return ops.MulScalar(ops.Add(ops.MSELoss(pr, ops.Full(pr, 1)), ops.MSELoss(pf, ops.Full(pf, 0))), 0.5)
+	return ops.MulScalar(ops.Add(m.ganLoss(pr, 1), m.ganLoss(pf, 0)), 0.5)
+}
+
+// ganLoss is the reference's GANLoss of the discriminator's prediction
+// against the target 1 (real) or 0 (fake): MSE for lsgan,
+// BCEWithLogits for vanilla.
+func (m *Model) ganLoss(pred *Var, target float64) *Var {
+	if m.Opts.ganMode() == GANVanilla {
+		return ops.BCEWithLogitsLoss(pred, ops.Full(pred, target))
+	}
+	return ops.MSELoss(pred, ops.Full(pred, target))
+}
+
+// SetTraining puts the four networks in training (on) or evaluation mode
+// (see Network.SetTraining). A new model trains; the commands that only
+// translate (test, attention, eval) evaluate.
+func (m *Model) SetTraining(on bool) {
+	for _, n := range m.Nets() {
+		n.SetTraining(on)
+	}
 }
 
 // gradients returns d loss / d p for each parameter (nil where the loss
@@ -225,9 +263,11 @@ func finite(what string, v float64) error {
 	return nil
 }
 
-// Translate runs generator g on x without recording a graph.
+// Translate runs generator g on x in evaluation mode (running statistics,
+// no dropout; g's mode is restored after) without recording a graph.
 func Translate(g *Network, x *tensor.Tensor) *tensor.Tensor {
 	restore := autograd.SetRequiresGrad(layers.Vars(g), false)
 	defer restore()
+	defer g.SetTraining(g.SetTraining(false))
 	return g.Forward(autograd.Const(x)).Value
 }

@@ -629,7 +629,7 @@ func (t *Trainer) Save(label string) error {
 		return t.save(tmp, ts, meta)
 	}
 	for i, n := range t.Model.Nets() {
-		if err := write(paths[i], checkpoint.StateDict(n.Params()), map[string]string{"format": "pt"}); err != nil {
+		if err := write(paths[i], checkpoint.StateDict(n.State()), map[string]string{"format": "pt"}); err != nil {
 			return fail(err)
 		}
 	}
@@ -679,7 +679,7 @@ func (t *Trainer) restore(label string) error {
 			return fmt.Errorf("%s was saved at iteration %s but %s at iteration %s: the checkpoint is mixed from two saves",
 				paths[i], it, statePath, meta["iter"])
 		}
-		if err := checkpoint.LoadParams(n.Params(), nts, paths[i]); err != nil {
+		if err := checkpoint.LoadParams(n.State(), nts, paths[i]); err != nil {
 			return err
 		}
 	}
@@ -748,7 +748,7 @@ func (m *Model) loadNetsAt(paths []string) (map[string]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := checkpoint.LoadParams(n.Params(), ts, paths[i]); err != nil {
+		if err := checkpoint.LoadParams(n.State(), ts, paths[i]); err != nil {
 			return nil, err
 		}
 		if _, ok := meta["iter"]; !ok {
@@ -778,7 +778,7 @@ func (m *Model) LoadPth(dir string) error {
 		if err != nil {
 			return err
 		}
-		if err := checkpoint.LoadParams(n.Params(), ts, path); err != nil {
+		if err := checkpoint.LoadParams(n.State(), ts, path); err != nil {
 			return err
 		}
 	}

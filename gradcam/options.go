@@ -236,15 +236,19 @@ func ResidualBlocks(g *layers.Sequential) []int {
 }
 
 // ZeroMapWhy says why the maps FlatMap finds are zero.
-const ZeroMapWhy = "an instance norm's backward removes each plane's mean from the gradient, so the channel weights " +
-	"w = mean_HW(∂s/∂A) are zero and the map is zero by construction"
+const ZeroMapWhy = "an instance norm's backward (and a training batch norm's, at batch size 1) removes each plane's mean from the gradient, " +
+	"so the channel weights w = mean_HW(∂s/∂A) are zero and the map is zero by construction"
 
 // FlatMap returns, when the GradCAM map of layer i of g is zero by
 // construction, how the layer's output reaches an instance norm ("layer 13
 // (ConvTranspose2d) feeds the InstanceNorm2d at layer 14"), and "" when it
 // is not. The output of such a layer is normalised per channel plane before
 // anything else uses it, so ∂s/∂A has zero mean over every plane (see
-// ZeroMapWhy). Reflection padding and convolutions without zero padding
+// ZeroMapWhy). A BatchNorm2d counts as such a norm: in training mode at
+// batch size 1, as training runs, it normalises each channel over its one
+// plane, exactly as InstanceNorm2d (over a batch of N > 1 it removes only
+// the mean over all N planes, so the maps are not zero, but the attention
+// loss is computed at batch size 1). Reflection padding and convolutions without zero padding
 // between the layer and the norm keep that (the gradient of each input
 // plane sums the output planes' sums, each weighted), so they are followed
 // through; anything else stops the search. The answer is read from g's
@@ -253,12 +257,12 @@ func FlatMap(g *layers.Sequential, i int) string {
 	var via []string
 	for j := i + 1; j < g.Len(); j++ {
 		switch l := g.Layers[j].(type) {
-		case *layers.InstanceNorm2d:
+		case *layers.InstanceNorm2d, *layers.BatchNorm2d:
 			through := " "
 			if len(via) > 0 {
 				through = ", through " + strings.Join(via, " and ") + ", "
 			}
-			return fmt.Sprintf("layer %d (%s) feeds%sthe InstanceNorm2d at layer %d", i, LayerName(g.Layers[i]), through, j)
+			return fmt.Sprintf("layer %d (%s) feeds%sthe %s at layer %d", i, LayerName(g.Layers[i]), through, LayerName(l), j)
 		case *layers.ReflectionPad2d:
 			via = append(via, fmt.Sprintf("the ReflectionPad2d at layer %d", j))
 		case *layers.Conv2d:

@@ -65,7 +65,17 @@ type Conv2d struct {
 // NewConv2d returns a k×k convolution from cin to cout channels with
 // weights ~ N(0, std²) and zero bias.
 func NewConv2d(in Init, cin, cout, k, stride, padding int) *Conv2d {
-	return &Conv2d{Weight: in.weight(cout, cin, k, k), Bias: in.zeros(cout), Stride: stride, Padding: padding}
+	return NewConv2dBias(in, cin, cout, k, stride, padding, true)
+}
+
+// NewConv2dBias is NewConv2d with a bias only when bias is set (PyTorch's
+// bias=False leaves Bias nil, and the state dict has no "bias").
+func NewConv2dBias(in Init, cin, cout, k, stride, padding int, bias bool) *Conv2d {
+	c := &Conv2d{Weight: in.weight(cout, cin, k, k), Stride: stride, Padding: padding}
+	if bias {
+		c.Bias = in.zeros(cout)
+	}
+	return c
 }
 
 // Forward: x (N, In, H, W) → (N, Out, OH, OW).
@@ -73,8 +83,14 @@ func (c *Conv2d) Forward(x *Var) *Var {
 	return ops.Conv2d(x, c.Weight, c.Bias, tensor.ConvParams{Stride: c.Stride, Padding: c.Padding})
 }
 
-func (c *Conv2d) Params() []NamedParam {
-	return []NamedParam{{"weight", c.Weight}, {"bias", c.Bias}}
+func (c *Conv2d) Params() []NamedParam { return weightBias(c.Weight, c.Bias) }
+
+// weightBias names a layer's weight and, when it has one, its bias.
+func weightBias(w, b *Var) []NamedParam {
+	if b == nil {
+		return []NamedParam{{"weight", w}}
+	}
+	return []NamedParam{{"weight", w}, {"bias", b}}
 }
 
 func (c *Conv2d) String() string {
@@ -97,8 +113,17 @@ type ConvTranspose2d struct {
 // NewConvTranspose2d returns a k×k transposed convolution from cin to cout
 // channels with weights ~ N(0, std²) and zero bias.
 func NewConvTranspose2d(in Init, cin, cout, k, stride, padding, outputPadding int) *ConvTranspose2d {
-	return &ConvTranspose2d{Weight: in.weight(cin, cout, k, k), Bias: in.zeros(cout),
-		Stride: stride, Padding: padding, OutputPadding: outputPadding}
+	return NewConvTranspose2dBias(in, cin, cout, k, stride, padding, outputPadding, true)
+}
+
+// NewConvTranspose2dBias is NewConvTranspose2d with a bias only when bias
+// is set.
+func NewConvTranspose2dBias(in Init, cin, cout, k, stride, padding, outputPadding int, bias bool) *ConvTranspose2d {
+	c := &ConvTranspose2d{Weight: in.weight(cin, cout, k, k), Stride: stride, Padding: padding, OutputPadding: outputPadding}
+	if bias {
+		c.Bias = in.zeros(cout)
+	}
+	return c
 }
 
 // Forward: x (N, In, H, W) → (N, Out, (H−1)·s − 2p + K + op, …).
@@ -106,9 +131,7 @@ func (c *ConvTranspose2d) Forward(x *Var) *Var {
 	return ops.ConvTranspose2d(x, c.Weight, c.Bias, tensor.ConvParams{Stride: c.Stride, Padding: c.Padding}, c.OutputPadding)
 }
 
-func (c *ConvTranspose2d) Params() []NamedParam {
-	return []NamedParam{{"weight", c.Weight}, {"bias", c.Bias}}
-}
+func (c *ConvTranspose2d) Params() []NamedParam { return weightBias(c.Weight, c.Bias) }
 
 func (c *ConvTranspose2d) String() string {
 	s := c.Weight.Shape()

@@ -2,6 +2,7 @@ package layers
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 
@@ -62,6 +63,15 @@ func (s *Sequential) Capture(x *Var, idx []int) (out *Var, acts []*Var) {
 	return out, acts
 }
 
+// Children are the layers, named by their index.
+func (s *Sequential) Children() ([]string, []Module) {
+	names := make([]string, len(s.Layers))
+	for i := range names {
+		names[i] = fmt.Sprint(i)
+	}
+	return names, s.Layers
+}
+
 // Len returns the number of layers.
 func (s *Sequential) Len() int { return len(s.Layers) }
 
@@ -90,30 +100,41 @@ func (s *Sequential) String() string {
 }
 
 // ResnetBlock is x + ConvBlock(x) with ConvBlock = [ReflectionPad2d(1),
-// Conv2d(c→c, 3), InstanceNorm2d, ReLU, ReflectionPad2d(1), Conv2d(c→c, 3),
-// InstanceNorm2d], as pytorch-CycleGAN-and-pix2pix's ResnetBlock (no
-// dropout). Its parameters are named conv_block.1.* and conv_block.5.*.
+// Conv2d(c→c, 3), norm, ReLU, (Dropout(0.5),) ReflectionPad2d(1),
+// Conv2d(c→c, 3), norm], as pytorch-CycleGAN-and-pix2pix's ResnetBlock
+// with padding_type "reflect". With instance norm and no dropout (the
+// CycleGAN default) its parameters are named conv_block.1.* and
+// conv_block.5.*; dropout moves the second convolution to conv_block.6.
 type ResnetBlock struct {
 	ConvBlock *Sequential
 }
 
-// NewResnetBlock returns a residual block of dim channels.
-func NewResnetBlock(in Init, dim int) *ResnetBlock {
-	return &ResnetBlock{ConvBlock: NewSequential(
-		&ReflectionPad2d{P: 1},
-		NewConv2d(in, dim, dim, 3, 1, 0),
-		NewInstanceNorm2d(),
-		ReLU{},
-		&ReflectionPad2d{P: 1},
-		NewConv2d(in, dim, dim, 3, 1, 0),
-		NewInstanceNorm2d(),
-	)}
+// NewResnetBlock returns a residual block of dim channels with instance
+// norm and no dropout.
+func NewResnetBlock(in Init, dim int) *ResnetBlock { return NewResnetBlockWith(in, dim, Instance, nil) }
+
+// NewResnetBlockWith returns a residual block of dim channels with the
+// given norm (its convolutions have a bias only with instance norm, see
+// Norm.Bias) and, when drop is not nil, a Dropout(0.5) drawing from drop
+// between the two convolutions.
+func NewResnetBlockWith(in Init, dim int, norm Norm, drop *rand.Rand) *ResnetBlock {
+	s := []Module{&ReflectionPad2d{P: 1}, NewConv2dBias(in, dim, dim, 3, 1, 0, norm.Bias()), norm.New(in, dim), ReLU{}}
+	if drop != nil {
+		s = append(s, NewDropout(0.5, drop))
+	}
+	s = append(s, &ReflectionPad2d{P: 1}, NewConv2dBias(in, dim, dim, 3, 1, 0, norm.Bias()), norm.New(in, dim))
+	return &ResnetBlock{ConvBlock: NewSequential(s...)}
 }
 
 // Forward: x (N, C, H, W) → x + ConvBlock(x), same shape.
 func (r *ResnetBlock) Forward(x *Var) *Var { return ops.Add(x, r.ConvBlock.Forward(x)) }
 
 func (r *ResnetBlock) Params() []NamedParam { return Prefixed("conv_block", r.ConvBlock) }
+
+// Children is the block's Sequential, conv_block.
+func (r *ResnetBlock) Children() ([]string, []Module) {
+	return []string{"conv_block"}, []Module{r.ConvBlock}
+}
 
 func (r *ResnetBlock) String() string {
 	return "ResnetBlock(\n  (conv_block): " + strings.ReplaceAll(r.ConvBlock.String(), "\n", "\n  ") + "\n)"
@@ -149,9 +170,10 @@ func CountParams(m Module) int {
 	return n
 }
 
-// MoveTo moves every parameter of m to backend b (and dtype dt), in place.
+// MoveTo moves every parameter and buffer of m to backend b (and dtype
+// dt), in place.
 func MoveTo(m Module, b tensor.Backend, dt tensor.DType) {
-	for _, p := range m.Params() {
+	for _, p := range State(m) {
 		v := p.Var.Value.To(b)
 		if v.DType() != dt {
 			v = b.Cast(v, dt)

@@ -160,10 +160,23 @@
 //	           Mul(g, Neg(Mul(r, Mean(Mul(grad, y), 2, 3)))))
 //	    r: Div(Sum(Mul(grad, result), 2, 3), r)
 //
+// BatchNorm2d, the training mode of torch.nn.BatchNorm2d, normalises each
+// channel over N×H×W with the batch's statistics; it is composed
+// throughout, so its derivatives of every order are those of its ops (the
+// running statistics of evaluation mode belong to layers.BatchNorm2d).
+//
+//	BatchNorm2d(x, weight, bias, eps)   composed: d = Sub(x, Mean(x, 0, 2, 3)),
+//	                                    Mul(d, Rsqrt(AddScalar(Mean(Mul(d, d), 0, 2, 3), eps))),
+//	                                    then weight and bias as InstanceNorm2d's
+//
 // Losses, composed; reduction "mean" as in PyTorch.
 //
 //	MSELoss(x, y)   composed: MeanAll(Mul(d, d)), d = Sub(x, y)
 //	L1Loss(x, y)    composed: MeanAll(Abs(Sub(x, y)))
+//	BCEWithLogitsLoss(x, t)
+//	                composed: MeanAll(Sub(sp, Mul(x, t))), sp = softplus(x) =
+//	                Where(p, Add(xp, Log(AddScalar(Exp(Neg(xp)), 1))), Log(AddScalar(Exp(xn), 1))),
+//	                p = GreaterScalar(x, 0), xp = Where(p, x, 0), xn = Where(p, 0, x)
 //
 // # Fused kernels are ops
 //

@@ -25,14 +25,7 @@ func InstanceNorm2d(x, weight, bias *Var, eps float64) *Var {
 		panic(fmt.Sprintf("instance_norm2d: x %v is not (N, C, H, W)", s))
 	}
 	yv, r := be(x).InstanceNorm(x.Value, eps)
-	y := autograd.Record(instanceNormOp{eps: eps, r: r}, yv, x)
-	if weight != nil {
-		y = Mul(y, Reshape(weight, 1, s[1], 1, 1))
-	}
-	if bias != nil {
-		y = Add(y, Reshape(bias, 1, s[1], 1, 1))
-	}
-	return y
+	return affine("instance_norm2d", autograd.Record(instanceNormOp{eps: eps, r: r}, yv, x), weight, bias)
 }
 
 type instanceNormOp struct {
@@ -131,3 +124,69 @@ func L1Loss(x, y *Var) *Var { return MeanAll(Abs(Sub(x, y))) }
 // Full returns a constant shaped like x with every element v (a loss
 // target such as 1 for "real" or 0 for "fake").
 func Full(x *Var, v float64) *Var { return constFull(x, v) }
+
+// BatchNorm2d normalises each channel of x (N, C, H, W) over the batch and
+// the plane (N×H×W) with the batch's statistics, as torch.nn.BatchNorm2d
+// in training mode (biased variance):
+//
+//	y = (x − μ)·r,  μ = mean_NHW(x),  r = 1/√(σ² + eps),  σ² = mean_NHW((x − μ)²)
+//
+// then y·weight + bias per channel when weight and bias (C) are not nil.
+// It is composed of Mean, Sub, Mul, AddScalar and Rsqrt, so every order of
+// derivative follows from theirs. The running statistics of evaluation
+// mode are the module's business (layers.BatchNorm2d); at N = 1 the
+// result is InstanceNorm2d's.
+func BatchNorm2d(x, weight, bias *Var, eps float64) *Var {
+	s := x.Shape()
+	if len(s) != 4 {
+		panic(fmt.Sprintf("batch_norm2d: x %v is not (N, C, H, W)", s))
+	}
+	if s[0]*s[2]*s[3] < 2 {
+		panic(fmt.Sprintf("batch_norm2d: x %v has one value per channel: no batch statistics (PyTorch refuses it too)", s))
+	}
+	d := Sub(x, Mean(x, 0, 2, 3))
+	y := Mul(d, Rsqrt(AddScalar(Mean(Mul(d, d), 0, 2, 3), eps)))
+	return affine("batch_norm2d", y, weight, bias)
+}
+
+// affine returns y·weight + bias with weight and bias (C) per channel of y
+// (N, C, H, W), each left out when nil.
+func affine(op string, y, weight, bias *Var) *Var {
+	c := y.Shape()[1]
+	for _, p := range []*Var{weight, bias} {
+		if p != nil && !p.Shape().Equal(tensor.Shape{c}) {
+			panic(fmt.Sprintf("%s: weight or bias %v for %d channels", op, p.Shape(), c))
+		}
+	}
+	if weight != nil {
+		y = Mul(y, Reshape(weight, 1, c, 1, 1))
+	}
+	if bias != nil {
+		y = Add(y, Reshape(bias, 1, c, 1, 1))
+	}
+	return y
+}
+
+// BCEWithLogitsLoss returns mean(softplus(x) − x·t), the binary cross
+// entropy of sigmoid(x) against targets t (broadcasting against x), as
+// torch.nn.BCEWithLogitsLoss with reduction "mean". softplus(x) =
+// log(1 + eˣ) is taken in the form that never overflows, each branch fed
+// only the inputs it serves (so that no branch sees an exponent above 0,
+// even where its value is discarded):
+//
+//	softplus(x) = x + log(1 + e⁻ˣ)  for x > 0,   log(1 + eˣ)  for x ≤ 0
+//
+// It is composed of GreaterScalar, Where, Exp, Log and Mul, so it can be
+// differentiated to any order; at x = 0 the second branch gives the
+// derivative σ(0) = ½, as PyTorch does.
+func BCEWithLogitsLoss(x, t *Var) *Var {
+	checkBroadcast("bce_with_logits", x, t)
+	zero := scalarConst(x, 0)
+	pos := GreaterScalar(x, 0)
+	xp := Where(pos, x, zero) // x where x > 0, else 0
+	xn := Where(pos, zero, x) // x where x ≤ 0, else 0
+	sp := Where(pos,
+		Add(xp, Log(AddScalar(Exp(Neg(xp)), 1))),
+		Log(AddScalar(Exp(xn), 1)))
+	return MeanAll(Sub(sp, Mul(x, t)))
+}

@@ -61,7 +61,7 @@ type inputSpec struct {
 type opParams struct {
 	C             float64 `json:"c"`     // AddScalar, MulScalar, PowScalar, GreaterScalar, Full
 	Alpha         float64 `json:"alpha"` // LeakyReLU
-	Eps           float64 `json:"eps"`   // InstanceNorm2d
+	Eps           float64 `json:"eps"`   // InstanceNorm2d, BatchNorm2d
 	Axes          []int   `json:"axes"`  // reductions
 	Shape         []int   `json:"shape"` // Reshape, Expand, SumTo
 	Perm          []int   `json:"perm"`
@@ -153,8 +153,12 @@ var opFuncs = map[string]func(in []*Var, p opParams) *Var{
 		return ops.InstanceNorm2d(in[0], opt(in, 1), opt(in, 2), p.Eps)
 	},
 	"InstanceNormBackward": func(in []*Var, p opParams) *Var { return ops.InstanceNormBackward(in[0], in[1], in[2]) },
-	"MSELoss":              func(in []*Var, p opParams) *Var { return ops.MSELoss(in[0], in[1]) },
-	"L1Loss":               func(in []*Var, p opParams) *Var { return ops.L1Loss(in[0], in[1]) },
+	"BatchNorm2d": func(in []*Var, p opParams) *Var {
+		return ops.BatchNorm2d(in[0], opt(in, 1), opt(in, 2), p.Eps)
+	},
+	"BCEWithLogitsLoss": func(in []*Var, p opParams) *Var { return ops.BCEWithLogitsLoss(in[0], in[1]) },
+	"MSELoss":           func(in []*Var, p opParams) *Var { return ops.MSELoss(in[0], in[1]) },
+	"L1Loss":            func(in []*Var, p opParams) *Var { return ops.L1Loss(in[0], in[1]) },
 }
 
 // forwardOnly is the allow-list of functions of package ops that return a

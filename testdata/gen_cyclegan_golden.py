@@ -105,14 +105,14 @@ def init_weights(net):
 
 
 def save_safetensors(path, tensors, metadata=None):
-    """Writes a .safetensors file (F32 or F64, as the tensors are) without the
-    safetensors package."""
+    """Writes a .safetensors file (F32, F64 or I64, as the tensors are) without
+    the safetensors package."""
     header, blobs, off = {}, [], 0
     for name, t in tensors.items():
-        f64 = t.dtype == torch.float64
-        a = t.detach().contiguous().cpu().numpy().astype("<f8" if f64 else "<f4")
+        code, np_type = {torch.float64: ("F64", "<f8"), torch.int64: ("I64", "<i8")}.get(t.dtype, ("F32", "<f4"))
+        a = t.detach().contiguous().cpu().numpy().astype(np_type)
         b = a.tobytes()
-        header[name] = {"dtype": "F64" if f64 else "F32", "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
+        header[name] = {"dtype": code, "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
         blobs.append(b)
         off += len(b)
     if metadata:

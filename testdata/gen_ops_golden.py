@@ -43,6 +43,8 @@ def draw(rng, domain, shape):
         v = rng.choice([-1.0, 1.0], n) * rng.uniform(0.25, 1.25, n)
     elif domain == "small":
         v = rng.uniform(-0.1, 0.1, n)
+    elif domain == "large":
+        v = rng.choice([-1.0, 1.0], n) * rng.uniform(700, 900, n)
     elif domain == "distinct":
         v = rng.permutation(np.linspace(-1.5, 1.5, n))
     elif domain == "ties":
@@ -147,6 +149,8 @@ OPS = {
     "ReflectionPad2dAdjoint": lambda x, p: reflection_pad_adjoint(x[0], p["pad"]),
     "InstanceNorm2d": lambda x, p: F.instance_norm(x[0], weight=opt(x, 1), bias=opt(x, 2), eps=p["eps"]),
     "InstanceNormBackward": lambda x, p: instance_norm_backward(x[0], x[1], x[2]),
+    "BatchNorm2d": lambda x, p: F.batch_norm(x[0], None, None, weight=opt(x, 1), bias=opt(x, 2), training=True, eps=p["eps"]),
+    "BCEWithLogitsLoss": lambda x, p: F.binary_cross_entropy_with_logits(x[0], x[1].expand_as(x[0])),
     "MSELoss": lambda x, p: F.mse_loss(x[0], x[1].expand_as(x[0])),
     "L1Loss": lambda x, p: F.l1_loss(x[0], x[1].expand_as(x[0])),
 }

@@ -61,6 +61,9 @@ func bench(fs *flag.FlagSet, o *options) (benchResult, error) {
 	if o.iters < 1 {
 		return r, fmt.Errorf("-iters %d: must be at least 1", o.iters)
 	}
+	if err := o.resolveNets(explicit(fs)); err != nil {
+		return r, err
+	}
 	if o.preset != "" {
 		if err := applyPreset(&o.att, o.preset, o.nBlocks, 200, explicit(fs)); err != nil {
 			return r, err

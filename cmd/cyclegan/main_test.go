@@ -187,6 +187,77 @@ func TestEveryPresetTrains(t *testing.T) {
 	}
 }
 
+// TestNetOptionsTrain: a tiny run with each of -norm, -no_dropout,
+// -netG, -netD and -gan_mode trains 2 iterations, saves the option in
+// train_opt.json (and -netG resnet_Nblocks for -n_blocks N), and test
+// loads the run with it: networks of the saved kind, weights and running
+// statistics included.
+func TestNetOptionsTrain(t *testing.T) {
+	w := newWorld(t)
+	for _, c := range []struct {
+		name  string
+		flags []string
+		saved map[string]string
+	}{
+		{"batch", []string{"-norm", "batch"}, map[string]string{"norm": "batch", "netG": "resnet_1blocks", "netD": "basic"}},
+		{"nonorm", []string{"-norm", "none", "-netG", "resnet_1blocks"}, map[string]string{"norm": "none", "n_blocks": "1"}},
+		{"dropout", []string{"-no_dropout=false", "-att_layers", "last"}, map[string]string{"no_dropout": "false"}},
+		{"pixel", []string{"-netD", "pixel", "-norm", "batch"}, map[string]string{"netD": "pixel"}},
+		{"nlayers", []string{"-n_layers_D", "2"}, map[string]string{"netD": "n_layers", "n_layers_D": "2"}},
+		{"vanilla", []string{"-gan_mode", "vanilla", "-att_layers", "last"}, map[string]string{"gan_mode": "vanilla"}},
+		{"unet", []string{"-netG", "unet_128", "-ngf", "2", "-load_size", "128", "-crop_size", "128", "-no_dropout=false"},
+			map[string]string{"netG": "unet_128"}},
+	} {
+		mustCLI(t, w.tiny(c.name, append(c.flags, "-max_iters", "2")...)...)
+		recs := readLog(t, filepath.Join(w.dir(c.name), cyclegan.LossLog))
+		if len(recs) != 2 {
+			t.Fatalf("%s: %d iterations logged, want 2", c.name, len(recs))
+		}
+		opts, err := readSavedOptions(w.dir(c.name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range c.saved {
+			if opts[k] != v {
+				t.Errorf("%s: saved -%s %q, want %q", c.name, k, opts[k], v)
+			}
+		}
+		mustCLI(t, "test", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", c.name, "-num_test", "1")
+		if c.name != "unet" {
+			// The ResNet generator's norm and dropout are read off its file.
+			mustCLI(t, "test", "-model_path", filepath.Join(w.dir(c.name), "latest_net_G_A.safetensors"),
+				"-dataroot", filepath.Join(w.dataroot, "testA"), "-crop_size", "32", "-results_dir", w.results, "-num_test", "1")
+		}
+	}
+}
+
+// TestRunWithoutNetOptions: a run saved before -netG, -netD, -norm,
+// -no_dropout and -gan_mode existed (its train_opt.json without them, and
+// -n_blocks 1, -n_layers_D 2) is tested and continued as it trained:
+// ResNet of its -n_blocks, PatchGAN of its -n_layers_D, instance norm, no
+// dropout.
+func TestRunWithoutNetOptions(t *testing.T) {
+	w := newWorld(t)
+	mustCLI(t, w.tiny("old", "-n_layers_D", "2", "-max_iters", "1")...)
+	path := filepath.Join(w.dir("old"), optFile)
+	opts, err := readSavedOptions(w.dir("old"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"netG", "netD", "norm", "no_dropout", "gan_mode"} {
+		delete(opts, k)
+	}
+	raw, _ := json.Marshal(opts)
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustCLI(t, "test", "-checkpoints_dir", w.checkpoints, "-results_dir", w.results, "-name", "old", "-num_test", "1")
+	mustCLI(t, "train", "-checkpoints_dir", w.checkpoints, "-name", "old", "-continue_train", "-max_iters", "1", "-quiet")
+	if opts, _ := readSavedOptions(w.dir("old")); opts["netG"] != "resnet_1blocks" || opts["netD"] != "n_layers" || opts["no_dropout"] != "true" {
+		t.Errorf("the continued run saved netG %q, netD %q, no_dropout %q", opts["netG"], opts["netD"], opts["no_dropout"])
+	}
+}
+
 // TestPresetFlagsOverride: flags given with a preset win over it.
 func TestPresetFlagsOverride(t *testing.T) {
 	w := newWorld(t)
@@ -545,6 +616,17 @@ func TestBadInput(t *testing.T) {
 			1, []string{"no run named none in " + w.checkpoints}, ""},
 		{"not a checkpoint", []string{"test", "-model_path", wrongName, "-dataroot", w.dataroot}, 1, []string{wrongName}, ""},
 		{"continue without a run", w.tiny("c", "-continue_train"), 1, []string{"no run named c in " + w.checkpoints}, "c"},
+		{"bad netG", w.tiny("n", "-netG", "unet_64"), 1, []string{`-netG "unet_64"`, "resnet_9blocks", "unet_128"}, "n"},
+		{"netG and n_blocks disagree", w.tiny("n", "-netG", "resnet_6blocks"), 1, []string{"-netG resnet_6blocks", "-n_blocks 1"}, "n"},
+		{"bad netD", w.tiny("d", "-netD", "patch"), 1, []string{`-netD "patch"`, "basic, n_layers or pixel"}, "d"},
+		{"netD basic and n_layers_D disagree", w.tiny("d", "-netD", "basic", "-n_layers_D", "2"), 1, []string{"-netD basic", "-n_layers_D 2"}, "d"},
+		{"bad norm", w.tiny("b", "-norm", "group"), 1, []string{`-norm "group"`, "instance, batch or none"}, "b"},
+		{"bad gan_mode", w.tiny("v", "-gan_mode", "hinge"), 1, []string{`-gan_mode "hinge"`, "lsgan or vanilla"}, "v"},
+		{"wgangp", w.tiny("v", "-gan_mode", "wgangp"), 1, []string{"-gan_mode wgangp", "not supported"}, "v"},
+		{"U-Net with attention layers", w.tiny("u", "-netG", "unet_128", "-att_layers", "last"), 1,
+			[]string{"-att_layers last", "residual blocks of the ResNet generator", "-netG unet_128 has none"}, "u"},
+		{"U-Net with a preset", w.tiny("u", "-netG", "unet_256", "-preset", "gradcam"), 1, []string{"-preset gradcam", "-netG unet_256 has none"}, "u"},
+		{"U-Net image size", w.tiny("u", "-netG", "unet_128"), 1, []string{"-crop_size 32", "unet_128 generator needs a multiple of 128"}, "u"},
 		{"eval without a run", []string{"eval", "-checkpoints_dir", w.checkpoints, "-name", "none", "-dataroot", w.dataroot},
 			1, []string{"no run named none in " + w.checkpoints}, ""},
 		{"eval with a bad reference", []string{"eval", "-checkpoints_dir", w.checkpoints, "-name", "none", "-fid_ref", "train"},

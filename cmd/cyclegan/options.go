@@ -18,6 +18,7 @@ import (
 	"github.com/camcycle/camcycle/cyclegan/checkpoint"
 	"github.com/camcycle/camcycle/cyclegan/data"
 	"github.com/camcycle/camcycle/gradcam"
+	"github.com/camcycle/camcycle/layers"
 	"github.com/camcycle/camcycle/tensor"
 )
 
@@ -37,6 +38,8 @@ type options struct {
 
 	// Networks and computation.
 	ngf, ndf, nBlocks, nLayersD int
+	netG, netD, norm, ganMode   string
+	noDropout                   bool
 	device                      string
 	gpuIDs                      gpuIDs // the reference's -gpu_ids
 	seed                        uint64
@@ -144,7 +147,15 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 		fs.IntVar(&o.ngf, "ngf", d.Model.NGF, "# of gen filters in the last conv layer")
 		fs.IntVar(&o.ndf, "ndf", d.Model.NDF, "# of discrim filters in the first conv layer")
 		fs.IntVar(&o.nBlocks, "n_blocks", d.Model.NBlocks, "# of residual blocks of the generator (resnet_9blocks: 9)")
-		fs.IntVar(&o.nLayersD, "n_layers_D", d.Model.NLayersD, "# of strided convolutions of the PatchGAN discriminator")
+		fs.IntVar(&o.nLayersD, "n_layers_D", d.Model.NLayersD, "# of strided convolutions of the PatchGAN discriminator (only used if netD==n_layers)")
+		fs.StringVar(&o.netG, "netG", "resnet_9blocks", "specify generator architecture [resnet_9blocks | resnet_6blocks | unet_256 | unet_128]"+
+			" (resnet_Nblocks: N residual blocks, as -n_blocks N; the attention loss needs a resnet)")
+		fs.StringVar(&o.netD, "netD", "basic", "specify discriminator architecture [basic | n_layers | pixel]. The basic model is a 70x70 PatchGAN"+
+			" (n_layers with -n_layers_D 3). n_layers allows you to specify the layers in the discriminator")
+		fs.StringVar(&o.norm, "norm", string(d.Model.Norm), "instance normalization or batch normalization [instance | batch | none]")
+		fs.BoolVar(&o.noDropout, "no_dropout", true, "no dropout for the generator (CycleGAN's default, as the reference's cycle_gan model sets it;"+
+			" -no_dropout=false adds Dropout(0.5) to the generator's blocks)")
+		fs.StringVar(&o.ganMode, "gan_mode", d.Model.GANMode, "the type of GAN objective [lsgan | vanilla]. vanilla GAN loss is the cross-entropy objective used in the original GAN paper")
 		fs.Uint64Var(&o.seed, "seed", 0, "seed of the weights, data order, crops, flips and image pool")
 	}
 	if groups&(gModel|gDevice) != 0 {
@@ -571,6 +582,9 @@ func (o *options) modelOptions() (cyclegan.Options, error) {
 			return m, fmt.Errorf("-%s %d: must be at least 1", c.name, c.v)
 		}
 	}
+	if err := o.netOptions(&m); err != nil {
+		return m, err
+	}
 	if o.poolSize < 0 {
 		return m, fmt.Errorf("-pool_size %d: must not be negative", o.poolSize)
 	}
@@ -715,3 +729,104 @@ func (o *options) checkRunExists() error {
 
 // checkpointDir is CHECKPOINTS/NAME.
 func (o *options) checkpointDir() string { return filepath.Join(o.checkpointsDir, o.name) }
+
+// netGBlocks returns N for a -netG of the form resnet_Nblocks.
+func netGBlocks(netG string) (int, bool) {
+	mid, ok := strings.CutPrefix(netG, "resnet_")
+	if mid, ok = strings.CutSuffix(mid, "blocks"); !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(mid)
+	return n, err == nil && n >= 1
+}
+
+const (
+	validNetG = "want resnet_9blocks, resnet_6blocks (resnet_Nblocks: N residual blocks), unet_128 or unet_256"
+	validNetD = "want basic, n_layers or pixel"
+)
+
+// resolveNets settles -netG against -n_blocks and -netD against
+// -n_layers_D, given the flags given on the command line: resnet_Nblocks
+// is -n_blocks N and basic is -n_layers_D 3, so the one given sets the
+// other; given both, they must agree. When -netG or -netD is not given,
+// -n_blocks and -n_layers_D (given, restored from a run or defaults) win,
+// so runs saved before these flags existed load as they trained (a U-Net
+// leaves -n_blocks unused, a pixel discriminator -n_layers_D). The
+// settled values are written back to the flags, so that a run's
+// train_opt.json holds them consistently.
+func (o *options) resolveNets(given map[string]bool) error {
+	if n, ok := netGBlocks(o.netG); ok {
+		switch {
+		case given["netG"] && given["n_blocks"] && n != o.nBlocks:
+			return fmt.Errorf("-netG %s has %d residual blocks but -n_blocks %d asks for %d: give one of them", o.netG, n, o.nBlocks, o.nBlocks)
+		case given["netG"]:
+			o.nBlocks = n
+		default:
+			o.netG = fmt.Sprintf("resnet_%dblocks", o.nBlocks)
+		}
+	} else if o.netG != cyclegan.NetUnet128 && o.netG != cyclegan.NetUnet256 {
+		return fmt.Errorf("-netG %q: %s", o.netG, validNetG)
+	}
+	switch o.netD {
+	case "basic":
+		switch {
+		case given["netD"] && given["n_layers_D"] && o.nLayersD != 3:
+			return fmt.Errorf("-netD basic has 3 layers but -n_layers_D %d asks for %d: use -netD n_layers", o.nLayersD, o.nLayersD)
+		case given["netD"]:
+			o.nLayersD = 3
+		case o.nLayersD != 3:
+			o.netD = "n_layers"
+		}
+	case "n_layers":
+	case cyclegan.NetPixel:
+	default:
+		return fmt.Errorf("-netD %q: %s", o.netD, validNetD)
+	}
+	return nil
+}
+
+// netOptions sets the networks' kinds of m from -netG, -netD, -norm,
+// -no_dropout and -gan_mode (resolved by resolveNets), and refuses those
+// that do not fit together.
+func (o *options) netOptions(m *cyclegan.Options) error {
+	if n, ok := netGBlocks(o.netG); ok {
+		if n != o.nBlocks {
+			return fmt.Errorf("-netG %s has %d residual blocks but -n_blocks is %d: give one of them", o.netG, n, o.nBlocks)
+		}
+		m.NetG = cyclegan.NetResnet
+	} else if o.netG == cyclegan.NetUnet128 || o.netG == cyclegan.NetUnet256 {
+		m.NetG = o.netG
+	} else {
+		return fmt.Errorf("-netG %q: %s", o.netG, validNetG)
+	}
+	switch o.netD {
+	case "basic", "n_layers":
+		m.NetD = cyclegan.NetNLayers
+	case cyclegan.NetPixel:
+		m.NetD = cyclegan.NetPixel
+	default:
+		return fmt.Errorf("-netD %q: %s", o.netD, validNetD)
+	}
+	m.Norm = layers.Norm(o.norm)
+	if m.Norm.Check() != nil {
+		return fmt.Errorf("-norm %q: want instance, batch or none", o.norm)
+	}
+	m.Dropout = !o.noDropout
+	switch o.ganMode {
+	case cyclegan.GANLSGAN, cyclegan.GANVanilla:
+		m.GANMode = o.ganMode
+	case "wgangp":
+		return fmt.Errorf("-gan_mode wgangp: not supported here (its gradient penalty is not implemented); want lsgan or vanilla")
+	default:
+		return fmt.Errorf("-gan_mode %q: want lsgan or vanilla", o.ganMode)
+	}
+	if m.Attention.Enabled() && m.NetG != cyclegan.NetResnet {
+		what := "-att_layers " + m.Attention.Layers.String()
+		if o.preset != "" {
+			what = "-preset " + o.preset
+		}
+		return fmt.Errorf("%s: the attention loss's layers are residual blocks of the ResNet generator (the layer indices of the reference's "+
+			"ResnetGenerator, docs/method.md §1), and -netG %s has none; use -netG resnet_9blocks (or resnet_Nblocks) with the attention loss", what, o.netG)
+	}
+	return nil
+}

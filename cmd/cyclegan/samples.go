@@ -38,6 +38,10 @@ func translate(m *cyclegan.Model, a, b *tensor.Tensor) cycle {
 // camOverlays returns the GradCAM map of each layer of generator g scored
 // by discriminator d on x (1, 3, H, W), coloured and laid over x.
 func camOverlays(g, d *cyclegan.Network, x *tensor.Tensor, idx []int) []image.Image {
+	// In evaluation mode, as Translate: a batch norm's running statistics
+	// are not moved by drawing, nor are dropout masks drawn.
+	defer g.SetTraining(g.SetTraining(false))
+	defer d.SetTraining(d.SetTraining(false))
 	maps := gradcam.Heatmaps(g.Model, d.Model, x, idx)
 	base := data.TensorToImage(x)
 	out := make([]image.Image, len(maps))

@@ -23,15 +23,25 @@ import (
 // train_opt.json when they are not given: those that shape the networks,
 // the data set and the image size.
 func runOptions() []string {
-	return []string{"dataroot", "direction", "ngf", "ndf", "n_blocks", "n_layers_D", "crop_size"}
+	return []string{"dataroot", "direction", "ngf", "ndf", "n_blocks", "n_layers_D", "netG", "netD", "norm", "no_dropout", "crop_size"}
 }
 
 // loadRunOptions fills the flags of fs not given explicitly from the run's
 // saved options, and returns the run's attention layers (none when it has
 // none; att_layers2 when it has a second stage, else att_layers).
 func loadRunOptions(fs *flag.FlagSet, o *options) (gradcam.Layers, error) {
-	var runLayers gradcam.Layers
 	given := explicit(fs)
+	runLayers, err := loadSavedRunOptions(fs, o, given)
+	if err != nil {
+		return runLayers, err
+	}
+	return runLayers, o.resolveNets(given)
+}
+
+// loadSavedRunOptions is loadRunOptions before -netG and -netD are
+// settled.
+func loadSavedRunOptions(fs *flag.FlagSet, o *options, given map[string]bool) (gradcam.Layers, error) {
+	var runLayers gradcam.Layers
 	if !given["name"] && !given["dataroot"] && !given["model_path"] {
 		fs.Set("name", "synthetic")
 	}
@@ -79,10 +89,11 @@ func loadModel(o *options, nets ...string) (*cyclegan.Model, error) {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("no checkpoint %s (train first, or check -name, -epoch and -checkpoints_dir)", path)
 		}
-		if err := checkpoint.LoadNetwork(path, n.Params()); err != nil {
-			return nil, fmt.Errorf("%w (are -ngf, -n_blocks, -ndf those of the run?)", err)
+		if err := checkpoint.LoadNetwork(path, n.State()); err != nil {
+			return nil, fmt.Errorf("%w (are -ngf, -n_blocks, -ndf, -netG, -netD, -norm, -no_dropout those of the run?)", err)
 		}
 	}
+	m.SetTraining(false)
 	return m, nil
 }
 
@@ -311,6 +322,22 @@ func testSingle(fs *flag.FlagSet, o *options, stdout io.Writer) error {
 			o.nBlocks = nb
 		}
 	}
+	// The norm and dropout show in the state dict: a batch norm has a
+	// weight (an instance norm none, though old PyTorch versions saved its
+	// running statistics), no norm leaves the convolutions without a bias,
+	// and dropout moves a block's second convolution (a 4-d weight) to
+	// conv_block.6.
+	if w, ok := ts["model.2.weight"]; ok && w.Rank() == 1 && !given["norm"] {
+		o.norm = string(layers.Batch)
+	} else if _, ok := ts["model.1.bias"]; !ok && !given["norm"] {
+		o.norm = string(layers.NoNorm)
+	}
+	if w, ok := ts[fmt.Sprintf("model.%d.conv_block.6.weight", cyclegan.FirstBlock)]; ok && w.Rank() == 4 && !given["no_dropout"] {
+		o.noDropout = false
+	}
+	if err := o.resolveNets(given); err != nil {
+		return err
+	}
 	if !given["name"] {
 		o.name = stem(o.modelPath)
 	}
@@ -321,8 +348,8 @@ func testSingle(fs *flag.FlagSet, o *options, stdout io.Writer) error {
 	if err := checkImageSize(mo, "crop_size", o.cropSize); err != nil {
 		return err
 	}
-	g := cyclegan.NewResnetGenerator(layers.Init{Rand: tensor.NewRand(0), DType: mo.DType}, o.ngf, o.nBlocks)
-	if err := checkpoint.LoadParams(g.Params(), ts, o.modelPath); err != nil {
+	g := cyclegan.NewGenerator(layers.Init{Rand: tensor.NewRand(0), DType: mo.DType}, mo, tensor.NewRand(0))
+	if err := checkpoint.LoadParams(g.State(), ts, o.modelPath); err != nil {
 		return err
 	}
 	if mo.Backend != tensor.CPU {

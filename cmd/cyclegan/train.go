@@ -172,6 +172,9 @@ func resolve(fs *flag.FlagSet, o *options) (saved map[string]string, notes []str
 			o.ngf, o.ndf, o.nBlocks, o.cropSize, o.cropSize, o.nEpochs+o.nEpochsDecay, o.lr, method, o.dataroot,
 			filepath.Join(o.checkpointDir(), "web", "index.html")))
 	}
+	if err := o.resolveNets(given); err != nil {
+		return nil, nil, err
+	}
 	if o.preset != "" {
 		if err := applyPreset(&o.att, o.preset, o.nBlocks, o.nEpochs+o.nEpochsDecay, given); err != nil {
 			return nil, nil, err

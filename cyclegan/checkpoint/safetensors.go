@@ -260,7 +260,7 @@ func decode(raw []byte) ([]Named, map[string]string, error) {
 		e := it.e
 		size, ok := dtypeSizes[e.DType]
 		if !ok {
-			return nil, nil, fmt.Errorf("tensor %q has dtype %s; supported: F32, F64, F16, BF16", it.name, e.DType)
+			return nil, nil, fmt.Errorf("tensor %q has dtype %s; supported: F32, F64, F16, BF16, I64", it.name, e.DType)
 		}
 		numel := 1
 		for _, d := range e.Shape {
@@ -288,7 +288,9 @@ func decode(raw []byte) ([]Named, map[string]string, error) {
 }
 
 // dtypeSizes lists the dtypes Load accepts and their sizes in bytes.
-var dtypeSizes = map[string]int{"F32": 4, "F64": 8, "F16": 2, "BF16": 2}
+// I64 (BatchNorm2d's num_batches_tracked, as PyTorch saves it) is read as
+// Float64.
+var dtypeSizes = map[string]int{"F32": 4, "F64": 8, "F16": 2, "BF16": 2, "I64": 8}
 
 // decodeData turns little-endian bytes into a CPU tensor.
 func decodeData(dtype string, b []byte, shape []int) *tensor.Tensor {
@@ -298,6 +300,12 @@ func decodeData(dtype string, b []byte, shape []int) *tensor.Tensor {
 		d := make([]float64, len(b)/8)
 		for i := range d {
 			d[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+		}
+		return tensor.FromFloat64s(d, shape...)
+	case "I64":
+		d := make([]float64, len(b)/8)
+		for i := range d {
+			d[i] = float64(int64(binary.LittleEndian.Uint64(b[8*i:])))
 		}
 		return tensor.FromFloat64s(d, shape...)
 	case "F32":

@@ -177,7 +177,7 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 		{"not_json", "bad header", file("[1, 2, 3]", nil)},
 		{"broken_json", "bad header", file(`{"a": {"dtype": "F32"`, nil)},
 		{"bad_entry", `tensor "a"`, f32(`{"a":{"dtype":"F32","shape":[1],"offsets":[0,4]}}`, 4)},
-		{"dtype", "dtype I64", f32(`{"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}`, 8)},
+		{"dtype", "dtype I32", f32(`{"a":{"dtype":"I32","shape":[1],"data_offsets":[0,4]}}`, 4)},
 		{"past_end", "past the end", f32(`{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}`, 8)},
 		{"size", "needs 8 bytes", f32(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,12]}}`, 12)},
 		{"overlap", "overlap", f32(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}`, 8)},
