@@ -188,7 +188,7 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 // train_opt.json (runOptions), instead of the library's numbers (ngf 64,
 // crop_size 256) that the run's own options override.
 func markRunDefaults(fs *flag.FlagSet, cmd string) {
-	if cmd != "test" && cmd != "attention" && cmd != "eval" {
+	if cmd != "test" && cmd != "attention" && cmd != "eval" && cmd != "export" {
 		return
 	}
 	for _, name := range runOptions() {
@@ -238,6 +238,20 @@ translates the images of the folder -dataroot in one direction, as the reference
 Examples:
   cyclegan test -name h2z -num_test 120
   cyclegan test -model_path horse2zebra.pth -dataroot datasets/horse2zebra/testA
+`
+	case "export":
+		return `Writes the run's four networks at -epoch as PyTorch state dicts, in torch.save's zip format,
+named and laid out as pytorch-CycleGAN-and-pix2pix's save_networks writes them:
+OUT/{epoch}_net_G_A.pth, _G_B, _D_A, _D_B (OUT: the run's folder unless -out is given).
+torch.load reads them (weights_only=True too) and the reference's code loads them as they are:
+  python test.py --dataroot DATA --checkpoints_dir PARENT --name NAME --model cycle_gan
+  python test.py --dataroot DATA/testA --checkpoints_dir PARENT --name NAME --model test --model_suffix _A --no_dropout
+  python train.py --dataroot DATA --checkpoints_dir PARENT --name NAME --model cycle_gan --continue_train
+where OUT is PARENT/NAME. Give the reference the run's --ngf, --ndf and --netG resnet_Nblocks.
+
+Examples:
+  cyclegan export -name h2z
+  cyclegan export -name h2z -epoch 100 -out exported/h2z
 `
 	case "attention":
 		return `Writes GradCAM heatmaps of generator layers, coloured and laid over the input images: G_A scored
