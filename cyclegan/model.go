@@ -27,6 +27,7 @@ type Options struct {
 
 	PoolSize int         // image pool size (50); 0 disables it
 	Adam     AdamOptions // both optimisers
+	InitGain float64     // std of the normal init of new weights (init_gain 0.02); 0 means 0.02
 	DType    tensor.DType
 	Backend  tensor.Backend // nil means tensor.CPU
 
@@ -71,12 +72,12 @@ type Losses struct {
 	Att            float64 // L_att (0 without the attention loss)
 }
 
-// New returns a model with freshly initialised weights (N(0, 0.02²), zero
+// New returns a model with freshly initialised weights (N(0, InitGain²), 0.02 by default, zero
 // biases) drawn from a source seeded with seed, in the order G_A, G_B, D_A,
 // D_B, and its attention loss. The error, naming the bad value, is for
 // attention options that do not fit the generator.
 func New(o Options, seed uint64) (*Model, error) {
-	in := layers.Init{Rand: tensor.NewRand(seed), DType: o.DType}
+	in := layers.Init{Rand: tensor.NewRand(seed), DType: o.DType, Std: o.InitGain}
 	m := &Model{
 		Opts:  o,
 		GA:    NewResnetGenerator(in, o.NGF, o.NBlocks),
