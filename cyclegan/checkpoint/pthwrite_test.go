@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -148,26 +147,5 @@ func TestWritePthFollowsTheFormat(t *testing.T) {
 		if !strings.Contains(pkl, s) {
 			t.Errorf("data.pkl lacks %q", s)
 		}
-	}
-}
-
-// TestWritePthRefuses: a duplicate name is refused before anything is
-// written, naming the file and the name; the old file stays.
-func TestWritePthRefuses(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "g.pth")
-	if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	one := tensor.Full(tensor.Float32, 1)
-	err := checkpoint.WritePth(path, []checkpoint.Named{{"a", one}, {"a", one}})
-	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), `"a"`) {
-		t.Errorf("duplicate names: %v", err)
-	}
-	if b, _ := os.ReadFile(path); string(b) != "old" {
-		t.Errorf("the old file became %q", b)
-	}
-	if es, _ := os.ReadDir(dir); len(es) != 1 {
-		t.Errorf("%d files in the folder, want the old one only", len(es))
 	}
 }
