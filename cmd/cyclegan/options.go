@@ -707,7 +707,7 @@ func refOptions() []refOption {
 	// where it sets serial_batches and no_flip itself.
 	atTest := func(name, def string, isBool bool) refOption {
 		return refOption{name: name, def: def, usage: "accepted for the reference's command lines and ignored: test resizes each image to -crop_size, in order, unflipped",
-			isBool: isBool, status: "ignored at test", cmds: []string{"test"}, perCall: true,
+			isBool: isBool, status: "ignored at test", cmds: []string{"test"}, // train's own flags, saved with the run
 			why: "test resizes each image to -crop_size, in order, unflipped"}
 	}
 	isFloat := func(want float64, what string) func(cmd, v string) error {
