@@ -35,6 +35,7 @@ type Options struct {
 
 	PoolSize int         // image pool size (50); 0 disables it
 	Adam     AdamOptions // both optimisers
+	InitGain float64     // std of the normal init of new weights (init_gain 0.02); 0 means 0.02
 	DType    tensor.DType
 	Backend  tensor.Backend // nil means tensor.CPU
 
@@ -80,7 +81,7 @@ type Losses struct {
 	Att            float64 // L_att (0 without the attention loss)
 }
 
-// New returns a model with freshly initialised weights (N(0, 0.02²), zero
+// New returns a model with freshly initialised weights (N(0, InitGain²), 0.02 by default, zero
 // biases) drawn from a source seeded with seed, in the order G_A, G_B, D_A,
 // D_B, and its attention loss. The error, naming the bad value, is for
 // attention options that do not fit the generator.
@@ -92,7 +93,7 @@ func New(o Options, seed uint64) (*Model, error) {
 		return nil, fmt.Errorf("attention loss (layers %v): its layers are residual blocks of the ResNet generator "+
 			"(indices of the reference's ResnetGenerator, docs/method.md §1); the %s generator has none", o.Attention.Layers, o.netG())
 	}
-	in := layers.Init{Rand: tensor.NewRand(seed), DType: o.DType}
+	in := layers.Init{Rand: tensor.NewRand(seed), DType: o.DType, Std: o.InitGain}
 	m := &Model{
 		Opts:  o,
 		PoolA: NewImagePool(o.PoolSize),

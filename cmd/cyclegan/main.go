@@ -29,6 +29,7 @@ func commands() []command {
 		{"eval", "translate a run's test images and score both directions with FID and KID", runEval},
 		{"compare", "a page comparing runs: their FID/KID table and the same test images translated by each", runCompare},
 		{"sweep", "train and evaluate presets × seeds, resumably, here or as a Slurm job array", runSweep},
+		{"export", "write a run's networks as PyTorch .pth state dicts that pytorch-CycleGAN-and-pix2pix loads", runExport},
 	}
 }
 

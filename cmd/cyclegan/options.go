@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -214,6 +215,7 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 	if groups&gBench != 0 {
 		fs.IntVar(&o.iters, "iters", 5, "timed training iterations (after one warm-up)")
 	}
+	registerRefOptions(fs, cmd)
 	markRunDefaults(fs, cmd)
 	return fs
 }
@@ -223,7 +225,7 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 // train_opt.json (runOptions), instead of the library's numbers (ngf 64,
 // crop_size 256) that the run's own options override.
 func markRunDefaults(fs *flag.FlagSet, cmd string) {
-	if cmd != "test" && cmd != "attention" && cmd != "eval" {
+	if cmd != "test" && cmd != "attention" && cmd != "eval" && cmd != "export" {
 		return
 	}
 	for _, name := range runOptions() {
@@ -270,11 +272,27 @@ and writes RESULTS/NAME/{phase}_{epoch}/index.html with images/{file}_{real_A,fa
 and the GradCAM maps of the run's attention layers (or of -att_layers) beside them. Another -num_test
 or -att_layers writes its own folder ({phase}_{epoch}_n2, …_layers-18); a call replaces its folder whole.
 With -model_path FILE (a generator .pth or .safetensors, e.g. a published latest_net_G_A.pth) it
-translates the images of the folder -dataroot in one direction, as the reference's --model_path test.
+translates the images of the folder -dataroot in one direction; -model test -model_suffix _A does the
+same with CHECKPOINTS/NAME/{epoch}_net_G_A.pth, as the reference's --model test.
 
 Examples:
   cyclegan test -name h2z -num_test 120
   cyclegan test -model_path horse2zebra.pth -dataroot datasets/horse2zebra/testA
+  cyclegan test --dataroot datasets/horse2zebra/testA --name h2z --model test --model_suffix _A
+`
+	case "export":
+		return `Writes the run's four networks at -epoch as PyTorch state dicts, in torch.save's zip format,
+named and laid out as pytorch-CycleGAN-and-pix2pix's save_networks writes them:
+OUT/{epoch}_net_G_A.pth, _G_B, _D_A, _D_B (OUT: the run's folder unless -out is given).
+torch.load reads them (weights_only=True too) and the reference's code loads them as they are:
+  python test.py --dataroot DATA --checkpoints_dir PARENT --name NAME --model cycle_gan
+  python test.py --dataroot DATA/testA --checkpoints_dir PARENT --name NAME --model test --model_suffix _A --no_dropout
+  python train.py --dataroot DATA --checkpoints_dir PARENT --name NAME --model cycle_gan --continue_train
+where OUT is PARENT/NAME. Give the reference the run's --ngf, --ndf and --netG resnet_Nblocks.
+
+Examples:
+  cyclegan export -name h2z
+  cyclegan export -name h2z -epoch 100 -out exported/h2z
 `
 	case "attention":
 		return `Writes GradCAM heatmaps of generator layers, coloured and laid over the input images: G_A scored
@@ -368,7 +386,7 @@ func isPerCall(name string) bool {
 		"init_from", "quiet", "device", "gpu_ids", "preset", "epoch_count", "num_threads":
 		return true
 	}
-	return false
+	return isRefPerCall(name)
 }
 
 // flagValues returns the values of fs's flags, except perCall ones.
@@ -829,4 +847,241 @@ func (o *options) netOptions(m *cyclegan.Options) error {
 			"ResnetGenerator, docs/method.md §1), and -netG %s has none; use -netG resnet_9blocks (or resnet_Nblocks) with the attention loss", what, o.netG)
 	}
 	return nil
+}
+
+// refOption is an option of pytorch-CycleGAN-and-pix2pix (options/*.py)
+// that train or test accept so that the reference's command lines run
+// unchanged, beyond the flags registered in newFlags. status says what
+// happens to it (the README's table of the reference's options is checked
+// against this table by TestReferenceOptionsTable):
+//
+//	"implemented"  it does what the reference's does
+//	"ignored"      accepted and ignored, with a one-line note when given:
+//	               the reference's visdom, wandb and HTML display
+//	"default only" the reference's default is accepted (it is what this
+//	               program does); any other value is refused, naming it
+type refOption struct {
+	name, def, usage string
+	isBool           bool
+	status           string
+	cmds             []string // the commands that accept it
+	// check returns an error for a value that cmd does not take; nil: any.
+	check func(cmd, v string) error
+	// perCall: a setting of one call (like -name), not saved with the run.
+	perCall bool
+	// why an ignored option is ignored, for the note.
+	why string
+}
+
+// oneOf returns a check that accepts the values listed for each command
+// (cmds[cmd]; "" for the others), explaining a refusal with why.
+func oneOf(why string, cmds map[string][]string) func(cmd, v string) error {
+	return func(cmd, v string) error {
+		ok := cmds[cmd]
+		if ok == nil {
+			ok = cmds[""]
+		}
+		if slices.Contains(ok, v) {
+			return nil
+		}
+		return fmt.Errorf("%q is not available: %s (accepted here: %s)", v, why, strings.Join(ok, ", "))
+	}
+}
+
+// refOptions is the table of the reference's options that newFlags does not
+// register itself. The flags of the networks and of the schedule that the
+// reference also has (netG, norm, no_dropout, netD, gan_mode, batch_size,
+// direction, lr_policy, …) are registered with the others in newFlags.
+func refOptions() []refOption {
+	trainTest := []string{"train", "test"}
+	display := func(name, def, usage string, isBool bool) refOption {
+		return refOption{name: name, def: def, usage: usage + " (the reference's display: accepted and ignored)",
+			isBool: isBool, status: "ignored", cmds: trainTest, perCall: true,
+			why: "the reference's visdom/wandb/HTML display; this program writes its own pages"}
+	}
+	// The data options of train that the reference's test.py also takes,
+	// where it sets serial_batches and no_flip itself.
+	atTest := func(name, def string, isBool bool) refOption {
+		return refOption{name: name, def: def, usage: "accepted for the reference's command lines and ignored: test resizes each image to -crop_size, in order, unflipped",
+			isBool: isBool, status: "ignored at test", cmds: []string{"test"}, // train's own flags, saved with the run
+			why: "test resizes each image to -crop_size, in order, unflipped"}
+	}
+	isFloat := func(want float64, what string) func(cmd, v string) error {
+		return func(cmd, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f != want {
+				return fmt.Errorf("%q is not available: %s", v, what)
+			}
+			return nil
+		}
+	}
+	return []refOption{
+		{name: "model", def: "cycle_gan", usage: "chooses which model to use: cycle_gan (test: also test, one generator, {epoch}_net_G{model_suffix}.pth); " +
+			"only CycleGAN is implemented", status: "implemented", cmds: trainTest, perCall: true,
+			check: oneOf("only CycleGAN is implemented (pix2pix, colorization and template are not)",
+				map[string][]string{"train": {"cycle_gan"}, "test": {"cycle_gan", "test"}})},
+		{name: "model_suffix", usage: "with -model test: CHECKPOINTS/NAME/{epoch}_net_G{model_suffix}.pth is the generator (_A: G_A, _B: G_B)",
+			status: "implemented", cmds: []string{"test"}, perCall: true},
+		{name: "dataset_mode", def: "unaligned", usage: "how data sets are loaded: unaligned (test with -model test: single)",
+			status: "implemented", cmds: trainTest, perCall: true,
+			check: oneOf("only unpaired data sets are implemented (aligned and colorization are pix2pix's and colorization's)",
+				map[string][]string{"train": {"unaligned"}, "test": {"unaligned", "single"}})},
+		{name: "input_nc", def: "3", usage: "# of input image channels: 3 for RGB", status: "default only", cmds: trainTest,
+			check: oneOf("images are RGB here (1, grayscale, is not implemented)", map[string][]string{"": {"3"}})},
+		{name: "output_nc", def: "3", usage: "# of output image channels: 3 for RGB", status: "default only", cmds: trainTest,
+			check: oneOf("images are RGB here (1, grayscale, is not implemented)", map[string][]string{"": {"3"}})},
+		{name: "init_type", def: "normal", usage: "network initialization: normal, N(0, init_gain²) weights and zero biases", status: "default only",
+			cmds: trainTest, check: oneOf("only normal is implemented (xavier, kaiming and orthogonal are not)", map[string][]string{"": {"normal"}})},
+		{name: "init_gain", def: "0.02", usage: "standard deviation of the normal initialization", status: "implemented", cmds: trainTest,
+			check: func(cmd, v string) error {
+				if f, err := strconv.ParseFloat(v, 64); err != nil || !(f > 0) || math.IsInf(f, 0) {
+					return fmt.Errorf("%q: want a positive number", v)
+				}
+				return nil
+			}},
+		{name: "load_iter", def: "0", usage: "which iteration to load: 0, by -epoch (checkpoints are saved by epoch here)", status: "default only",
+			cmds: trainTest, perCall: true, check: oneOf("checkpoints are saved by epoch here (-epoch N)", map[string][]string{"": {"0"}})},
+		{name: "suffix", usage: "customized suffix: -name becomes NAME_SUFFIX; {option} is replaced by its value, e.g. {model}_size{load_size}",
+			status: "implemented", cmds: trainTest, perCall: true},
+		{name: "verbose", def: "false", usage: "print the networks and their numbers of parameters", isBool: true, status: "implemented",
+			cmds: trainTest, perCall: true},
+		{name: "eval", def: "false", usage: "use eval mode during test time (the same here: no dropout, instance norm)", isBool: true,
+			status: "implemented", cmds: []string{"test"}, perCall: true},
+		{name: "aspect_ratio", def: "1", usage: "aspect ratio of result images: 1 (results are crop_size × crop_size)", status: "default only",
+			cmds: []string{"test"}, perCall: true, check: isFloat(1, "results are square here (aspect ratio 1)")},
+		atTest("load_size", "286", false),
+		atTest("preprocess", "resize_and_crop", false),
+		atTest("no_flip", "false", true),
+		atTest("serial_batches", "false", true),
+		atTest("max_dataset_size", "0", false),
+		display("display_id", "1", "window id of the web display", false),
+		display("display_server", "http://localhost", "visdom server of the web display", false),
+		display("display_env", "main", "visdom display environment name", false),
+		display("display_port", "8097", "visdom port of the web display", false),
+		display("display_winsize", "256", "display window size for both visdom and HTML", false),
+		display("display_ncols", "4", "if positive, display all images in a single visdom web panel with certain number of images per row", false),
+		display("update_html_freq", "1000", "frequency of saving training results to html", false),
+		display("no_html", "false", "do not save intermediate training results to CHECKPOINTS/NAME/web/", true),
+		display("use_wandb", "false", "use wandb", true),
+		display("wandb_project_name", "CycleGAN-and-pix2pix", "wandb project name", false),
+	}
+}
+
+// refValue is the flag.Value of a refOption.
+type refValue struct {
+	v      string
+	isBool bool
+}
+
+func (r *refValue) String() string { return r.v }
+func (r *refValue) Set(v string) error {
+	if r.isBool {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return err
+		}
+		v = strconv.FormatBool(b)
+	}
+	r.v = v
+	return nil
+}
+func (r *refValue) IsBoolFlag() bool { return r.isBool }
+
+// registerRefOptions registers the refOptions that cmd accepts.
+func registerRefOptions(fs *flag.FlagSet, cmd string) {
+	for _, r := range refOptions() {
+		if slices.Contains(r.cmds, cmd) {
+			fs.Var(&refValue{v: r.def, isBool: r.isBool}, r.name, r.usage)
+		}
+	}
+}
+
+// refOptionValue returns the value of the refOption name in fs, or its
+// default when fs does not have it.
+func refOptionValue(fs *flag.FlagSet, name string) string {
+	if f := fs.Lookup(name); f != nil {
+		return f.Value.String()
+	}
+	for _, r := range refOptions() {
+		if r.name == name {
+			return r.def
+		}
+	}
+	return ""
+}
+
+// applyRefOptions checks the reference's options given to cmd, refusing a
+// value this program does not implement with an error naming the flag and
+// the value; applies -suffix to -name; and returns the note to print for
+// the display options given, which are ignored ("" when none is given).
+func applyRefOptions(fs *flag.FlagSet, cmd string) (note string, err error) {
+	given := explicit(fs)
+	var reasons []string
+	ignored := map[string][]string{} // by reason
+	for _, r := range refOptions() {
+		if !given[r.name] {
+			continue
+		}
+		v := fs.Lookup(r.name).Value.String()
+		if r.check != nil {
+			if err := r.check(cmd, v); err != nil {
+				return "", fmt.Errorf("-%s %w", r.name, err)
+			}
+		}
+		if r.why != "" {
+			if ignored[r.why] == nil {
+				reasons = append(reasons, r.why)
+			}
+			ignored[r.why] = append(ignored[r.why], "-"+r.name+" "+v)
+		}
+	}
+	if s := refOptionValue(fs, "suffix"); s != "" {
+		name, err := expandSuffix(fs, s)
+		if err != nil {
+			return "", err
+		}
+		fs.Set("name", fs.Lookup("name").Value.String()+"_"+name)
+	}
+	if len(reasons) > 0 {
+		var parts []string
+		for _, why := range reasons {
+			parts = append(parts, fmt.Sprintf("%s (%s)", strings.Join(ignored[why], ", "), why))
+		}
+		note = "note: accepted and ignored: " + strings.Join(parts, "; ")
+	}
+	return note, nil
+}
+
+// expandSuffix replaces each {option} of -suffix s by the option's value,
+// as the reference's opt.suffix.format(**vars(opt)).
+func expandSuffix(fs *flag.FlagSet, s string) (string, error) {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(s, '{')
+		if i < 0 {
+			b.WriteString(s)
+			return b.String(), nil
+		}
+		j := strings.IndexByte(s[i:], '}')
+		if j < 0 {
+			return "", fmt.Errorf("-suffix %q: a { without its }", s)
+		}
+		key := s[i+1 : i+j]
+		f := fs.Lookup(key)
+		if f == nil {
+			return "", fmt.Errorf("-suffix %q: no option %q", s, key)
+		}
+		b.WriteString(s[:i] + f.Value.String())
+		s = s[i+j+1:]
+	}
+}
+
+// isRefPerCall reports whether name is a refOption that belongs to one call.
+func isRefPerCall(name string) bool {
+	for _, r := range refOptions() {
+		if r.name == name {
+			return r.perCall
+		}
+	}
+	return false
 }

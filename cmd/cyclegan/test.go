@@ -87,7 +87,12 @@ func loadModel(o *options, nets ...string) (*cyclegan.Model, error) {
 		}
 		path := filepath.Join(o.checkpointDir(), fmt.Sprintf("%s_net_%s.safetensors", o.epoch, name))
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("no checkpoint %s (train first, or check -name, -epoch and -checkpoints_dir)", path)
+			// A run of the reference (or one exported) has .pth files.
+			pth := strings.TrimSuffix(path, ".safetensors") + ".pth"
+			if _, err := os.Stat(pth); err != nil {
+				return nil, fmt.Errorf("no checkpoint %s (train first, or check -name, -epoch and -checkpoints_dir)", path)
+			}
+			path = pth
 		}
 		if err := checkpoint.LoadNetwork(path, n.State()); err != nil {
 			return nil, fmt.Errorf("%w (are -ngf, -n_blocks, -ndf, -netG, -netD, -norm, -no_dropout those of the run?)", err)
@@ -110,7 +115,13 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 	if st, ok := parse(fs, args, "test", stderr); !ok {
 		return st
 	}
-	var err error
+	note, err := testModel(fs, &o)
+	if err != nil {
+		return failf(stderr, "test", "%v", err)
+	}
+	if note != "" {
+		fmt.Fprintln(stdout, note)
+	}
 	if o.modelPath != "" {
 		err = testSingle(fs, &o, stdout)
 	} else {
@@ -120,6 +131,59 @@ func runTest(args []string, stdout, stderr io.Writer) int {
 		return failf(stderr, "test", "%v", err)
 	}
 	return 0
+}
+
+// testModel checks the reference's options given to test (see
+// refOptions) and settles what -model chooses: cycle_gan, both generators
+// of the run -name; test, the reference's TestModel: the one generator
+// CHECKPOINTS/NAME/{epoch}_net_G{model_suffix}.pth (or .safetensors) on
+// the images of -dataroot, which becomes -model_path. It returns the note
+// on ignored options.
+func testModel(fs *flag.FlagSet, o *options) (string, error) {
+	note, err := applyRefOptions(fs, "test")
+	if err != nil {
+		return "", err
+	}
+	given := explicit(fs)
+	model, mode := refOptionValue(fs, "model"), refOptionValue(fs, "dataset_mode")
+	single := model == "test" || o.modelPath != ""
+	switch {
+	case given["model_suffix"] && model != "test":
+		return "", fmt.Errorf("-model_suffix %s: only with -model test", refOptionValue(fs, "model_suffix"))
+	case given["dataset_mode"] && mode == "single" && !single:
+		return "", fmt.Errorf("-dataset_mode single: only with -model test or -model_path (one generator, one folder of images)")
+	case given["dataset_mode"] && mode == "unaligned" && single:
+		return "", fmt.Errorf("-dataset_mode unaligned: -model test and -model_path translate one folder of images (single)")
+	}
+	if model != "test" || o.modelPath != "" {
+		return note, nil
+	}
+	if !given["name"] {
+		return "", fmt.Errorf("-model test needs -name: it loads CHECKPOINTS/NAME/%s_net_G%s.pth", o.epoch, refOptionValue(fs, "model_suffix"))
+	}
+	base := filepath.Join(o.checkpointDir(), fmt.Sprintf("%s_net_G%s", o.epoch, refOptionValue(fs, "model_suffix")))
+	o.modelPath = base + ".pth"
+	if _, err := os.Stat(o.modelPath); err != nil {
+		if _, err := os.Stat(base + ".safetensors"); err != nil {
+			return "", fmt.Errorf("-model test: no generator %s (nor .safetensors): check -name, -epoch, -model_suffix and -checkpoints_dir", o.modelPath)
+		}
+		o.modelPath = base + ".safetensors"
+	}
+	return note, nil
+}
+
+// printNetworks prints each network and its number of parameters, as the
+// reference's print_networks with --verbose.
+func printNetworks(w io.Writer, nets []*cyclegan.Network) {
+	fmt.Fprintln(w, "---------- Networks initialized -------------")
+	for i, n := range nets {
+		count := 0
+		for _, p := range n.Params() {
+			count += p.Var.Value.Numel()
+		}
+		fmt.Fprintf(w, "%s\n[Network %s] Total number of parameters : %.3f M\n", n, cyclegan.NetNames[i], float64(count)/1e6)
+	}
+	fmt.Fprintln(w, "-----------------------------------------------")
 }
 
 // resultDir is the folder of a test or attention call's results:
@@ -195,6 +259,9 @@ func testRun(fs *flag.FlagSet, o *options, stdout io.Writer) error {
 	m, err := loadModel(o, nets...)
 	if err != nil {
 		return err
+	}
+	if refOptionValue(fs, "verbose") == "true" {
+		printNetworks(stdout, m.Nets()[:2])
 	}
 	var idx []int
 	if !draw.IsZero() {

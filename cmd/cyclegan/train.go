@@ -239,9 +239,16 @@ func (o *options) checkLoop() error {
 // It returns errInterrupted when Ctrl-C (from notify) stopped it after
 // saving.
 func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer, notify interrupts) error {
+	refNote, err := applyRefOptions(fs, "train")
+	if err != nil {
+		return err
+	}
 	saved, notes, err := resolve(fs, o)
 	if err != nil {
 		return err
+	}
+	if refNote != "" {
+		notes = append(notes, refNote)
 	}
 	for _, n := range notes {
 		fmt.Fprintln(stdout, n)
@@ -249,6 +256,9 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 	mo, err := o.checkTrain()
 	if err != nil {
 		return err
+	}
+	if mo.InitGain, err = strconv.ParseFloat(refOptionValue(fs, "init_gain"), 64); err != nil {
+		return fmt.Errorf("-init_gain: %w", err)
 	}
 	if name, side, ok := o.trainImageSize(); ok {
 		if err := checkImageSize(mo, name, side); err != nil {
@@ -282,6 +292,9 @@ func train(fs *flag.FlagSet, o *options, args []string, stdout, stderr io.Writer
 	}
 	if err != nil {
 		return err
+	}
+	if refOptionValue(fs, "verbose") == "true" {
+		printNetworks(stdout, t.Model.Nets())
 	}
 	if t.Branched != "" {
 		fmt.Fprintf(stdout, "branched from checkpoint %s (epoch %d, iteration %d in all): what the run trained after it is kept in %s\n",

@@ -205,15 +205,23 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 	}
 }
 
+// TestSaveRejectsDuplicateNames: Save and WritePth refuse a name given
+// twice, naming the file and the name, and write nothing.
 func TestSaveRejectsDuplicateNames(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "dup.safetensors")
 	x := tensor.New(tensor.Float32, 1)
-	err := checkpoint.Save(path, []checkpoint.Named{{"a", x}, {"a", x}}, nil)
-	if err == nil || !strings.Contains(err.Error(), `"a"`) {
-		t.Errorf("duplicate names: %v", err)
-	}
-	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("a file was written: %v", err)
+	dup := []checkpoint.Named{{"a", x}, {"a", x}}
+	for file, save := range map[string]func(string) error{
+		"dup.safetensors": func(p string) error { return checkpoint.Save(p, dup, nil) },
+		"dup.pth":         func(p string) error { return checkpoint.WritePth(p, dup) },
+	} {
+		path := filepath.Join(t.TempDir(), file)
+		err := save(path)
+		if err == nil || !strings.Contains(err.Error(), `"a"`) || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: duplicate names: %v", file, err)
+		}
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s: a file was written: %v", file, err)
+		}
 	}
 }
 
