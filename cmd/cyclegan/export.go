@@ -45,7 +45,7 @@ func export(fs *flag.FlagSet, o *options, out string, stdout io.Writer) error {
 	}
 	for i, n := range m.Nets() {
 		path := filepath.Join(out, fmt.Sprintf("%s_net_%s.pth", o.epoch, cyclegan.NetNames[i]))
-		if err := checkpoint.WritePth(path, checkpoint.StateDict(n.Params())); err != nil {
+		if err := checkpoint.WritePth(path, checkpoint.ForPyTorch(checkpoint.StateDict(n.State()))); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", path)

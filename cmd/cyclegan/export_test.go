@@ -41,30 +41,57 @@ func TestExportRoundTrip(t *testing.T) {
 			if !strings.Contains(stdout, pth) {
 				t.Errorf("the output does not name %s:\n%s", pth, stdout)
 			}
-			got, err := checkpoint.LoadPth(pth)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, _, err := checkpoint.Load(filepath.Join(w.dir("r"), c.epoch+"_net_"+n+".safetensors"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(got) != len(want) {
-				t.Errorf("%s: %d tensors, the checkpoint has %d", pth, len(got), len(want))
-			}
-			for name, wt := range want {
-				g, ok := got[name]
-				if !ok || !g.Shape().Equal(wt.Shape()) {
-					t.Errorf("%s: %s missing or of another shape", pth, name)
-					continue
-				}
-				gv, wv := g.Float32s(), wt.Float32s()
-				for i := range wv {
-					if math.Float32bits(gv[i]) != math.Float32bits(wv[i]) {
-						t.Errorf("%s: %s[%d] = %v, the checkpoint has %v", pth, name, i, gv[i], wv[i])
-						break
-					}
-				}
+			checkExported(t, pth, filepath.Join(w.dir("r"), c.epoch+"_net_"+n+".safetensors"))
+		}
+	}
+}
+
+// TestExportBatchNorm: a network with batch norms is exported with its
+// running statistics, num_batches_tracked as PyTorch's int64 (read back by
+// value: a G_A forward in training mode counts three batches per
+// iteration, as the reference's).
+func TestExportBatchNorm(t *testing.T) {
+	w := trained(t, "-norm", "batch", "-max_iters", "2")
+	out := filepath.Join(t.TempDir(), "exported")
+	mustCLI(t, "export", "-checkpoints_dir", w.checkpoints, "-name", "r", "-out", out)
+	for _, n := range cyclegan.NetNames {
+		checkExported(t, filepath.Join(out, "latest_net_"+n+".pth"), filepath.Join(w.dir("r"), "latest_net_"+n+".safetensors"))
+	}
+	got, err := checkpoint.LoadPth(filepath.Join(out, "latest_net_G_A.pth"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := got["model.2.num_batches_tracked"]; !ok || c.Item() != 6 {
+		t.Errorf("model.2.num_batches_tracked: %v, %v; want 6 (3 forwards in each of 2 iterations)", c, ok)
+	}
+}
+
+// checkExported checks that the .pth file holds exactly the tensors of
+// the safetensors checkpoint, bit for bit.
+func checkExported(t *testing.T, pth, safetensors string) {
+	t.Helper()
+	got, err := checkpoint.LoadPth(pth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _, err := checkpoint.Load(safetensors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Errorf("%s: %d tensors, the checkpoint has %d", pth, len(got), len(want))
+	}
+	for name, wt := range want {
+		g, ok := got[name]
+		if !ok || !g.Shape().Equal(wt.Shape()) {
+			t.Errorf("%s: %s missing or of another shape", pth, name)
+			continue
+		}
+		gv, wv := g.Values(), wt.Values() // float32 parameters, the int64 counter of a batch norm
+		for i := range wv {
+			if math.Float64bits(gv[i]) != math.Float64bits(wv[i]) {
+				t.Errorf("%s: %s[%d] = %v, the checkpoint has %v", pth, name, i, gv[i], wv[i])
+				break
 			}
 		}
 	}

@@ -19,6 +19,29 @@ func StateDict(params []layers.NamedParam) []Named {
 	return out
 }
 
+// ForPyTorch returns a network's state dict (parameters, then buffers,
+// as layers' State lists them) as torch's state_dict() lays it out: each
+// module's buffers right after its parameters, and the entries PyTorch
+// keeps as int64 (BatchNorm2d's num_batches_tracked) marked for WritePth.
+func ForPyTorch(sd []Named) []Named {
+	module := func(name string) string { return name[:max(strings.LastIndex(name, "."), 0)] }
+	var order []string
+	byModule := map[string][]Named{}
+	for _, nt := range sd {
+		m := module(nt.Name)
+		if _, ok := byModule[m]; !ok {
+			order = append(order, m)
+		}
+		nt.Int64 = strings.HasSuffix("."+nt.Name, ".num_batches_tracked")
+		byModule[m] = append(byModule[m], nt)
+	}
+	out := make([]Named, 0, len(sd))
+	for _, m := range order {
+		out = append(out, byModule[m]...)
+	}
+	return out
+}
+
 // ignoredSuffixes are state-dict entries that LoadParams skips: the running
 // statistics that InstanceNorm2d layers of old PyTorch versions stored
 // although CycleGAN's instance norm does not use them (pytorch-CycleGAN-and-

@@ -47,6 +47,13 @@ func WritePth(path string, tensors []Named) error {
 		if dt := nt.T.DType(); dt != tensor.Float32 && dt != tensor.Float64 {
 			return fmt.Errorf("checkpoint: writing %s: tensor %q: no PyTorch storage for %v", path, nt.Name, dt)
 		}
+		if nt.Int64 {
+			for _, v := range nt.T.Values() {
+				if v != math.Trunc(v) || math.Abs(v) > 1<<53 {
+					return fmt.Errorf("checkpoint: writing %s: tensor %q is to be stored as int64 but holds %v", path, nt.Name, v)
+				}
+			}
+		}
 	}
 	stem := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	if stem == "" {
@@ -62,7 +69,7 @@ func WritePth(path string, tensors []Named) error {
 			return err
 		}
 		for i, nt := range tensors {
-			if err := z.add(stem+"/data/"+strconv.Itoa(i), func(w io.Writer) error { return writeData(w, nt.T) }); err != nil {
+			if err := z.add(stem+"/data/"+strconv.Itoa(i), func(w io.Writer) error { return writePthData(w, nt) }); err != nil {
 				return err
 			}
 		}
@@ -221,7 +228,10 @@ func statePickle(tensors []Named) []byte {
 			s *= shape[i]
 		}
 		storage := "FloatStorage"
-		if nt.T.DType() == tensor.Float64 {
+		switch {
+		case nt.Int64:
+			storage = "LongStorage"
+		case nt.T.DType() == tensor.Float64:
 			storage = "DoubleStorage"
 		}
 		p.str(nt.Name)
@@ -248,4 +258,18 @@ func statePickle(tensors []Named) []byte {
 	}
 	p.op('.') // STOP
 	return p.Bytes()
+}
+
+// writePthData writes a tensor's storage: as safetensors lays it out, or
+// as little-endian int64 for an Int64 entry.
+func writePthData(w io.Writer, nt Named) error {
+	if !nt.Int64 {
+		return writeData(w, nt.T)
+	}
+	var buf []byte
+	for _, v := range nt.T.Values() {
+		buf = binary.LittleEndian.AppendUint64(buf, uint64(int64(v)))
+	}
+	_, err := w.Write(buf)
+	return err
 }

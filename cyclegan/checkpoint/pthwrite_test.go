@@ -149,3 +149,62 @@ func TestWritePthFollowsTheFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestForPyTorch: a state dict of parameters then buffers is laid out as
+// torch's state_dict() — each module's buffers after its parameters — and
+// its num_batches_tracked counters are written as int64 storages, read
+// back by value; a counter that is not integral is refused.
+func TestForPyTorch(t *testing.T) {
+	f := func(v ...float32) *tensor.Tensor { return tensor.FromFloat32s(v, len(v)) }
+	sd := checkpoint.ForPyTorch([]checkpoint.Named{
+		{Name: "model.1.weight", T: f(1, 2)}, {Name: "model.2.weight", T: f(3)}, {Name: "model.2.bias", T: f(4)},
+		{Name: "model.4.weight", T: f(5)},
+		{Name: "model.2.running_mean", T: f(6)}, {Name: "model.2.running_var", T: f(7)}, {Name: "model.2.num_batches_tracked", T: f(12)},
+	})
+	var names []string
+	for _, nt := range sd {
+		names = append(names, nt.Name)
+		if nt.Int64 != strings.HasSuffix(nt.Name, "num_batches_tracked") {
+			t.Errorf("%s: Int64 %v", nt.Name, nt.Int64)
+		}
+	}
+	want := []string{"model.1.weight", "model.2.weight", "model.2.bias", "model.2.running_mean", "model.2.running_var",
+		"model.2.num_batches_tracked", "model.4.weight"}
+	if !slices.Equal(names, want) {
+		t.Errorf("order %v, want %v", names, want)
+	}
+	path := filepath.Join(t.TempDir(), "bn.pth")
+	if err := checkpoint.WritePth(path, sd); err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	for _, zf := range zr.File {
+		r, _ := zf.Open()
+		b, _ := io.ReadAll(r)
+		switch zf.Name {
+		case "bn/data.pkl":
+			if !strings.Contains(string(b), "ctorch\nLongStorage\n") {
+				t.Error("data.pkl has no LongStorage")
+			}
+		case "bn/data/5": // the counter
+			if len(b) != 8 || b[0] != 12 || strings.Trim(string(b[1:]), "\x00") != "" {
+				t.Errorf("the counter's storage is % x, want 12 as 8 little-endian bytes", b)
+			}
+		}
+	}
+	got, err := checkpoint.LoadPth(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := got["model.2.num_batches_tracked"]; c == nil || c.Item() != 12 {
+		t.Errorf("num_batches_tracked read back as %v", c)
+	}
+	sd[5].T = f(1.5)
+	if err := checkpoint.WritePth(filepath.Join(t.TempDir(), "bad.pth"), sd); err == nil || !strings.Contains(err.Error(), "num_batches_tracked") {
+		t.Errorf("a counter of 1.5: %v", err)
+	}
+}

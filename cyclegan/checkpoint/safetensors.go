@@ -20,6 +20,10 @@ import (
 type Named struct {
 	Name string
 	T    *tensor.Tensor
+	// Int64 asks WritePth to store the (integral) values as int64, the
+	// dtype PyTorch gives a counter such as BatchNorm2d's
+	// num_batches_tracked; the tensor itself holds them as floats.
+	Int64 bool
 }
 
 // metadataKey is the header entry that holds the free-form string map.
@@ -279,7 +283,7 @@ func decode(raw []byte) ([]Named, map[string]string, error) {
 			return nil, nil, fmt.Errorf("tensor %q: shape %v of %s needs %d bytes but data_offsets [%d, %d] hold %d", it.name, e.Shape, e.DType, numel*size, begin, end, end-begin)
 		}
 		pos = end
-		out = append(out, Named{it.name, decodeData(e.DType, data[begin:end], e.Shape)})
+		out = append(out, Named{Name: it.name, T: decodeData(e.DType, data[begin:end], e.Shape)})
 	}
 	if pos != len(data) {
 		return nil, nil, fmt.Errorf("%d bytes of data after the last tensor: corrupt file", len(data)-pos)

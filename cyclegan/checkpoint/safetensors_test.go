@@ -20,11 +20,11 @@ import (
 func sampleTensors() []checkpoint.Named {
 	rng := tensor.NewRand(1)
 	return []checkpoint.Named{
-		{"model.1.weight", tensor.RandNormal(rng, tensor.Float32, 0, 1, 4, 3, 2, 2)},
-		{"model.1.bias", tensor.RandNormal(rng, tensor.Float32, 0, 1, 4)},
-		{"a.double", tensor.RandNormal(rng, tensor.Float64, 0, 1, 2, 5)},
-		{"empty", tensor.New(tensor.Float32, 0, 3)},
-		{"scalar", tensor.Full(tensor.Float32, -1.5)},
+		{Name: "model.1.weight", T: tensor.RandNormal(rng, tensor.Float32, 0, 1, 4, 3, 2, 2)},
+		{Name: "model.1.bias", T: tensor.RandNormal(rng, tensor.Float32, 0, 1, 4)},
+		{Name: "a.double", T: tensor.RandNormal(rng, tensor.Float64, 0, 1, 2, 5)},
+		{Name: "empty", T: tensor.New(tensor.Float32, 0, 3)},
+		{Name: "scalar", T: tensor.Full(tensor.Float32, -1.5)},
 	}
 }
 
@@ -74,7 +74,7 @@ func TestSaveFollowsTheFormat(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "x.safetensors")
 	w := tensor.FromFloat32s([]float32{1, -2, 0.5, 3}, 2, 2)
 	b := tensor.FromFloat64s([]float64{math.Pi}, 1)
-	if err := checkpoint.Save(path, []checkpoint.Named{{"w", w}, {"b", b}}, nil); err != nil {
+	if err := checkpoint.Save(path, []checkpoint.Named{{Name: "w", T: w}, {Name: "b", T: b}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := os.ReadFile(path)
@@ -209,7 +209,7 @@ func TestLoadRejectsBadFiles(t *testing.T) {
 // twice, naming the file and the name, and write nothing.
 func TestSaveRejectsDuplicateNames(t *testing.T) {
 	x := tensor.New(tensor.Float32, 1)
-	dup := []checkpoint.Named{{"a", x}, {"a", x}}
+	dup := []checkpoint.Named{{Name: "a", T: x}, {Name: "a", T: x}}
 	for file, save := range map[string]func(string) error{
 		"dup.safetensors": func(p string) error { return checkpoint.Save(p, dup, nil) },
 		"dup.pth":         func(p string) error { return checkpoint.WritePth(p, dup) },
