@@ -119,8 +119,8 @@ type TruthImages struct {
 // median of X over G. (X's own background, so that a picture of one colour
 // is all background: its IoU is 0.)
 //
-// Luminance is L = (0.299 R + 0.587 G + 0.114 B)/255, (x, y) a pixel's
-// column and row.
+// Luminance is L = (0.299 R + 0.587 G + 0.114 B)/255, R, G, B the 8-bit
+// values; (x, y) is a pixel's column and row.
 type TruthScores struct {
 	// Background is the mean over G and the three channels of |X − input|
 	// /255, X the translation: how much the background changed (0: not at
