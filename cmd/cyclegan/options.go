@@ -1019,7 +1019,9 @@ func applyRefOptions(fs *flag.FlagSet, cmd string) (note string, err error) {
 	var reasons []string
 	ignored := map[string][]string{} // by reason
 	for _, r := range refOptions() {
-		if !given[r.name] {
+		// The rows of other commands: in train, -load_size is train's
+		// own flag, not test's ignored one.
+		if !given[r.name] || !slices.Contains(r.cmds, cmd) {
 			continue
 		}
 		v := fs.Lookup(r.name).Value.String()
