@@ -296,14 +296,6 @@ func (b *Backend) Permute(x *tensor.Tensor, perm []int) *tensor.Tensor {
 	return out
 }
 
-func offsetOf(start, strides []int) int {
-	o := 0
-	for i, v := range start {
-		o += v * strides[i]
-	}
-	return o
-}
-
 func (b *Backend) Slice(x *tensor.Tensor, start, end []int) *tensor.Tensor {
 	xb := b.buf("slice", x.DType(), x)
 	s := tensor.SliceShape(x.Shape(), start, end)
@@ -312,7 +304,7 @@ func (b *Backend) Slice(x *tensor.Tensor, start, end []int) *tensor.Tensor {
 	b.d.do(func() {
 		var o *buffer
 		out, o = b.result(x.DType(), s)
-		b.copyInto(x.DType(), s, o, 0, s.Strides(), xb, offsetOf(start, xs), xs)
+		b.copyInto(x.DType(), s, o, 0, s.Strides(), xb, tensor.OffsetOf(start, xs), xs)
 	})
 	return out
 }
@@ -326,7 +318,7 @@ func (b *Backend) Pad(x *tensor.Tensor, before, after []int) *tensor.Tensor {
 		var o *buffer
 		out, o = b.result(x.DType(), s)
 		b.d.zero(o)
-		b.copyInto(x.DType(), x.Shape(), o, offsetOf(before, os), os, xb, 0, x.Shape().Strides())
+		b.copyInto(x.DType(), x.Shape(), o, tensor.OffsetOf(before, os), os, xb, 0, x.Shape().Strides())
 	})
 	return out
 }

@@ -180,3 +180,7 @@ func InstanceNormBackwardPlanes(g, y, r *Tensor) (planes, hw int) {
 
 // CheckAdamStep checks the operands of AdamStep.
 func CheckAdamStep(p, g, m, v *Tensor) { checkAdam("adam_step", p, g, m, v) }
+
+// OffsetOf is the element offset of the multi-index start in a tensor of
+// the given strides.
+func OffsetOf(start, strides []int) int { return offsetOf(start, strides) }
