@@ -1,12 +1,37 @@
-// Package cuda is the place of the GPU backend: the tensor.Backend
-// primitive list implemented with CUDA kernels (one per CPU function, named
-// alike) and cuBLAS, through gorgonia.org/cu.
+// Package cuda is the GPU backend: the tensor.Backend primitive list
+// implemented with CUDA kernels (kernels/kernels.cu, one per CPU function,
+// named alike: binaryND_f32 mirrors tensor's binaryND on float32) and
+// cuBLAS, through gorgonia.org/cu for the driver.
 //
-// That backend is not written yet (it is the subject of a later issue).
-// Everything that touches the CUDA driver will sit behind the "cuda" build
+// Everything that touches the CUDA driver sits behind the "cuda" build
 // tag, because gorgonia.org/cu initialises the driver when the program
-// starts and exits when there is no GPU. Without the tag (the default, and
-// CI), this package only reports that the program has no CUDA support, so
-// that the command line can say so clearly instead of falling back to the
-// CPU in silence.
+// starts and exits when it cannot. Without the tag (the default, and CI's
+// tests), New returns ErrNotBuilt, so that the command line says so instead
+// of falling back to the CPU in silence; the launch geometry, index
+// arithmetic and the caching allocator (geom.go, alloc.go) are plain Go and
+// tested everywhere, and cuda/hostshim runs the kernels' bodies on the host.
+//
+// Building with CUDA needs the toolkit's headers and a cuBLAS to link
+// against, not a GPU: scripts/cuda-toolchain.sh installs Debian's CUDA
+// 11.8 and writes a link stub with the soname of CUDA 13's cuBLAS
+// (libcublas.so.13) into .cudastub. Then
+//
+//	export CGO_LDFLAGS="-L$PWD/.cudastub -Wl,-rpath,/usr/local/cuda/lib64"
+//	go vet -tags cuda ./...
+//	go test -tags cuda -c -o .gpu/cuda.test ./cuda   # run it where the GPU is
+//	go build -tags cuda -o .gpu/cyclegan ./cmd/cyclegan
+//
+// The kernels' PTX (kernels/kernels.ptx) is committed and embedded, so
+// nvcc is needed only after changing a kernel: go generate ./cuda.
+//
+// Design: one goroutine locked to its OS thread owns the context, the one
+// non-blocking stream, the module and the cuBLAS handle, and makes every
+// driver call (device.go); each primitive checks its operands in the
+// caller with the CPU's checks and hands its launches over in one closure.
+// Device memory comes from a caching allocator (alloc.go): free lists by
+// size class, cuMemFree only when an allocation fails, and a tensor's
+// block returned by a runtime cleanup that makes no CUDA call. Convolutions
+// are im2col/col2im kernels and cuBLAS GEMMs (strided-batched over the
+// images), float32 with full-precision products (no TF32); float64 works
+// too, for the conformance suite.
 package cuda

@@ -9,7 +9,8 @@ import (
 )
 
 // ErrNotBuilt is returned by New in a program built without the cuda tag.
-var ErrNotBuilt = errors.New("this program was built without CUDA support (this version of camcycle has no CUDA backend yet: use -device cpu)")
+var ErrNotBuilt = errors.New("this program was built without CUDA support: rebuild it with -tags cuda " +
+	"(CGO_LDFLAGS=\"-L$PWD/.cudastub -Wl,-rpath,/usr/local/cuda/lib64\" go build -tags cuda ./cmd/cyclegan; see cuda/doc.go), or use -device cpu")
 
 // Available reports whether a CUDA device can be used: never without the
 // cuda build tag.

@@ -168,10 +168,7 @@ func (cpuBackend) Scalar(op BinaryOp, x *Tensor, c float64) *Tensor {
 
 func (cpuBackend) Binary(op BinaryOp, x, y *Tensor) *Tensor {
 	checkCPU("binary "+op.String(), x, y)
-	s, err := BroadcastShapes(x.shape, y.shape)
-	if err != nil {
-		panic(fmt.Sprintf("binary %s: %v", op, err))
-	}
+	s := BinaryShape(op, x.shape, y.shape)
 	out := newUninit(x, s)
 	defer keepAlive(x, y)
 	switch d := x.data.(type) {
@@ -367,13 +364,7 @@ func bool01[T constraints.Float](b bool) T {
 
 func (cpuBackend) Where(cond, x, y *Tensor) *Tensor {
 	checkCPU("where", cond, x, y)
-	s, err := BroadcastShapes(cond.shape, x.shape)
-	if err == nil {
-		s, err = BroadcastShapes(s, y.shape)
-	}
-	if err != nil {
-		panic(fmt.Sprintf("where: cond %v, x %v, y %v: %v", cond.shape, x.shape, y.shape, err))
-	}
+	s := WhereShape(cond.shape, x.shape, y.shape)
 	out := newUninit(x, s)
 	defer keepAlive(cond, x, y)
 	switch d := x.data.(type) {

@@ -1,10 +1,6 @@
 package tensor
 
-import (
-	"fmt"
-
-	"golang.org/x/exp/constraints"
-)
+import "golang.org/x/exp/constraints"
 
 // The CPU backend's convolutions: each primitive picks the fastest method
 // that fits the geometry.
@@ -27,10 +23,8 @@ import (
 
 func (cpuBackend) Conv2d(x, w, b *Tensor, p ConvParams) *Tensor {
 	checkCPU("conv2d", x, w, b)
+	Conv2dGeom(x, w, b, p) // the checks, the bias's included
 	g := conv2dGeom("conv2d", x, w, p)
-	if b != nil && (b.Rank() != 1 || b.shape[0] != g.o) {
-		panic(fmt.Sprintf("conv2d: bias %v for weight %v", b.shape, w.shape))
-	}
 	y := newUninit(x, Shape{g.n, g.o, g.oh, g.ow}) // every path writes all of y
 	defer keepAlive(x, w, b)
 	switch xd := x.data.(type) {

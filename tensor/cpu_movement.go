@@ -48,10 +48,7 @@ func copyTo(s Shape, dst *Tensor, dbase int, dstr []int, src *Tensor, sbase int,
 
 func (cpuBackend) Expand(x *Tensor, s Shape) *Tensor {
 	checkCPU("expand", x)
-	b, err := BroadcastShapes(x.shape, s)
-	if err != nil || !b.Equal(s) {
-		panic(fmt.Sprintf("expand: cannot broadcast %v to %v", x.shape, s))
-	}
+	CheckExpand(x.shape, s)
 	out := newUninit(x, s)
 	defer keepAlive(x)
 	copyTo(s, out, 0, s.Strides(), x, 0, broadcastStrides(x.shape, s))
@@ -60,20 +57,7 @@ func (cpuBackend) Expand(x *Tensor, s Shape) *Tensor {
 
 func (cpuBackend) Permute(x *Tensor, perm []int) *Tensor {
 	checkCPU("permute", x)
-	if len(perm) != x.Rank() {
-		panic(fmt.Sprintf("permute: perm %v for shape %v", perm, x.shape))
-	}
-	xs := x.shape.Strides()
-	s := make(Shape, len(perm))
-	st := make([]int, len(perm))
-	seen := make([]bool, len(perm))
-	for i, p := range perm {
-		if p < 0 || p >= len(perm) || seen[p] {
-			panic(fmt.Sprintf("permute: %v is not a permutation of %d axes", perm, len(perm)))
-		}
-		seen[p] = true
-		s[i], st[i] = x.shape[p], xs[p]
-	}
+	s, st := PermuteShape(x.shape, perm)
 	out := newUninit(x, s)
 	defer keepAlive(x)
 	copyTo(s, out, 0, s.Strides(), x, 0, st)
@@ -105,7 +89,7 @@ func offsetOf(start, strides []int) int {
 
 func (cpuBackend) Slice(x *Tensor, start, end []int) *Tensor {
 	checkCPU("slice", x)
-	s := checkBox("slice", x.shape, start, end)
+	s := SliceShape(x.shape, start, end)
 	out := newUninit(x, s)
 	defer keepAlive(x)
 	xs := x.shape.Strides()
@@ -115,16 +99,7 @@ func (cpuBackend) Slice(x *Tensor, start, end []int) *Tensor {
 
 func (cpuBackend) Pad(x *Tensor, before, after []int) *Tensor {
 	checkCPU("pad", x)
-	if len(before) != x.Rank() || len(after) != x.Rank() {
-		panic(fmt.Sprintf("pad: before %v, after %v for shape %v", before, after, x.shape))
-	}
-	s := make(Shape, x.Rank())
-	for i := range s {
-		if before[i] < 0 || after[i] < 0 {
-			panic(fmt.Sprintf("pad: negative padding %v, %v", before, after))
-		}
-		s[i] = before[i] + x.shape[i] + after[i]
-	}
+	s := PadShape(x.shape, before, after)
 	out := newLike(x, s)
 	defer keepAlive(x)
 	os := s.Strides()
@@ -137,20 +112,7 @@ func (cpuBackend) Concat(axis int, xs []*Tensor) *Tensor {
 		panic("concat: no tensors")
 	}
 	checkCPU("concat", xs...)
-	axis = NormAxis("concat", axis, xs[0].Rank())
-	s := xs[0].shape.Clone()
-	s[axis] = 0
-	for _, x := range xs {
-		if x.Rank() != len(s) {
-			panic(fmt.Sprintf("concat: shapes %v and %v", xs[0].shape, x.shape))
-		}
-		for i := range s {
-			if i != axis && x.shape[i] != s[i] {
-				panic(fmt.Sprintf("concat: shapes %v and %v differ off axis %d", xs[0].shape, x.shape, axis))
-			}
-		}
-		s[axis] += x.shape[axis]
-	}
+	s, axis := ConcatShape(axis, xs)
 	out := newUninit(xs[0], s)
 	defer keepAlive(xs...)
 	os := s.Strides()
@@ -187,13 +149,7 @@ func checkReflect(op string, s Shape, p Pad2d) (h, w int) {
 
 func (cpuBackend) ReflectPad2d(x *Tensor, p Pad2d) *Tensor {
 	checkCPU("reflect_pad2d", x)
-	h, w := checkReflect("reflect_pad2d", x.shape, p)
-	if p.Left >= w || p.Right >= w || p.Top >= h || p.Bottom >= h {
-		panic(fmt.Sprintf("reflect_pad2d: padding %+v must be smaller than the input %v", p, x.shape))
-	}
-	s := x.shape.Clone()
-	s[len(s)-2] += p.Top + p.Bottom
-	s[len(s)-1] += p.Left + p.Right
+	s, h, w := ReflectPad2dShape(x.shape, p)
 	out := newUninit(x, s)
 	defer keepAlive(x)
 	switch d := x.data.(type) {
@@ -207,13 +163,7 @@ func (cpuBackend) ReflectPad2d(x *Tensor, p Pad2d) *Tensor {
 
 func (cpuBackend) ReflectPad2dAdjoint(g *Tensor, p Pad2d) *Tensor {
 	checkCPU("reflect_pad2d_adjoint", g)
-	ph, pw := checkReflect("reflect_pad2d_adjoint", g.shape, p)
-	s := g.shape.Clone()
-	h, w := ph-p.Top-p.Bottom, pw-p.Left-p.Right
-	if p.Left >= w || p.Right >= w || p.Top >= h || p.Bottom >= h {
-		panic(fmt.Sprintf("reflect_pad2d_adjoint: padding %+v too large for padded shape %v", p, g.shape))
-	}
-	s[len(s)-2], s[len(s)-1] = h, w
+	s, h, w := ReflectPad2dAdjointShape(g.shape, p)
 	out := newLike(g, s)
 	defer keepAlive(g)
 	switch d := g.data.(type) {

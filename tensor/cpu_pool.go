@@ -90,9 +90,7 @@ func poolPlanes[T constraints.Float](x, y []T, in, out Shape, p PoolParams, isMa
 
 func (cpuBackend) ResizeBilinear(x *Tensor, h, w int) *Tensor {
 	checkCPU("resize_bilinear", x)
-	if x.Rank() != 4 || x.shape[2] < 1 || x.shape[3] < 1 || h < 1 || w < 1 {
-		panic(fmt.Sprintf("resize_bilinear: x %v to %d×%d (want (N, C, H, W) and sizes ≥ 1)", x.shape, h, w))
-	}
+	CheckResizeBilinear(x, h, w)
 	y := newUninit(x, Shape{x.shape[0], x.shape[1], h, w})
 	defer keepAlive(x)
 	rows, cols := bilinearTaps(x.shape[2], h), bilinearTaps(x.shape[3], w)

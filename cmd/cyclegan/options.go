@@ -160,10 +160,10 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 		fs.Uint64Var(&o.seed, "seed", 0, "seed of the weights, data order, crops, flips and image pool")
 	}
 	if groups&(gModel|gDevice) != 0 {
-		fs.StringVar(&o.device, "device", "cpu", "cpu or cuda (cuda: not available in this version; it stops with an error)")
+		fs.StringVar(&o.device, "device", "cpu", "cpu or cuda (cuda needs a build with -tags cuda; without it, it stops with an error)")
 		o.gpuIDs = gpuIDs{text: "0", ids: []int{0}}
 		fs.Var(&o.gpuIDs, "gpu_ids", "gpu ids: e.g. 0  0,1,2, 0,2; use -1 for CPU. Given explicitly, a GPU id selects the CUDA "+
-			"backend on those devices (not available in this version); left out, -device decides")
+			"backend on those devices (needs a build with -tags cuda); left out, -device decides")
 	}
 	if groups&gTrain != 0 {
 		fs.IntVar(&o.nEpochs, "n_epochs", d.NEpochs, "number of epochs with the initial learning rate")
