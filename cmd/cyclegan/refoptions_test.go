@@ -30,10 +30,11 @@ func TestReferenceCommandLines(t *testing.T) {
 	}
 	checkPNGs(t, filepath.Join(w.results, "maps_cyclegan", "test_latest_n1", "images", "*_fake_B.png"), 32)
 
-	// python test.py --dataroot datasets/maps/testA --name maps_cyclegan --model test --model_suffix _A
+	// python test.py --dataroot datasets/maps/testA --name maps_cyclegan --model test --model_suffix _A --no_dropout
+	// (the reference README's pretrained-model line)
 	mustCLI(t, "export", "--checkpoints_dir", w.checkpoints, "--name", "maps_cyclegan")
 	out = mustCLI(t, "test", "--dataroot", filepath.Join(w.dataroot, "testA"), "--name", "maps_cyclegan", "--model", "test",
-		"--model_suffix", "_A", "--checkpoints_dir", w.checkpoints, "--results_dir", w.results, "--crop_size", "32")
+		"--model_suffix", "_A", "--no_dropout", "--checkpoints_dir", w.checkpoints, "--results_dir", w.results, "--crop_size", "32")
 	pth := filepath.Join(w.checkpoints, "maps_cyclegan", "latest_net_G_A.pth")
 	if !strings.Contains(out, pth) {
 		t.Errorf("-model test -model_suffix _A did not translate with %s:\n%s", pth, out)
