@@ -76,7 +76,17 @@ func NewWith(o Options) (tensor.Backend, error) {
 // Options returns the options the backend was made with.
 func (b *Backend) Options() Options { return b.opts }
 
-// Stats returns the device allocator's counters.
+// DeviceMemory returns the allocator's counters of be's device and its
+// ordinal, and whether be is a CUDA backend at all.
+func DeviceMemory(be tensor.Backend) (s AllocStats, device int, ok bool) {
+	if b, ok := be.(*Backend); ok {
+		return b.Stats(), b.opts.Device, true
+	}
+	return AllocStats{}, 0, false
+}
+
+// Stats returns the device allocator's counters (of the device, which the
+// backends of every Options on it share).
 func (b *Backend) Stats() AllocStats { return b.d.alloc.Stats() }
 
 // Synchronize waits for the queued work and reports a failure of it.

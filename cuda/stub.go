@@ -26,3 +26,9 @@ func NewWith(o Options) (tensor.Backend, error) {
 	}
 	return nil, ErrNotBuilt
 }
+
+// DeviceMemory reports no device memory: there is no CUDA backend without
+// the cuda build tag.
+func DeviceMemory(be tensor.Backend) (s AllocStats, device int, ok bool) {
+	return AllocStats{}, 0, false
+}
