@@ -45,18 +45,7 @@ func checkOpTableOn(t *testing.T, be tensor.Backend, dt tensor.DType) float64 {
 	rtol, atol := opTableTolerance(dt)
 	worst, worstCase := 0.0, ""
 	for _, c := range loadTable(t) {
-		build, ok := opFuncs[c.Op]
-		if !ok {
-			t.Fatalf("op %q has no Go function in opFuncs", c.Op)
-		}
-		g := loadGolden(t, c)
-		f := func(in []*Var) *Var { return build(in, c.Params) }
-		inputs := make([]*tensor.Tensor, len(g.Inputs))
-		consts := make([]bool, len(c.Inputs))
-		for i, in := range g.Inputs {
-			inputs[i] = in.tensor()
-			consts[i] = c.Inputs[i].Const
-		}
+		f, g, inputs, consts := loadCase(t, c)
 		if dt == tensor.Float32 {
 			g = roundedGolden(g)
 			for i := range inputs {
@@ -85,10 +74,7 @@ func checkOpTableOn(t *testing.T, be tensor.Backend, dt tensor.DType) float64 {
 // relErr is the largest |a − w| / (rtol·|w| + atol·max(1, max|w|)).
 func relErr(got, want *tensor.Tensor, rtol, atol float64) float64 {
 	wv := want.Values()
-	scale := 1.0
-	for _, w := range wv {
-		scale = max(scale, math.Abs(w))
-	}
+	scale := scaleOf(wv)
 	r := 0.0
 	for i, a := range got.Values() {
 		r = max(r, math.Abs(a-wv[i])/(rtol*math.Abs(wv[i])+atol*scale))

@@ -248,22 +248,30 @@ func loadGolden(t *testing.T, c opCase) *goldenCase {
 	return &g
 }
 
+// loadCase returns case c's function, its golden values, its inputs and
+// which of them are constants.
+func loadCase(t *testing.T, c opCase) (gradcheck.Func, *goldenCase, []*tensor.Tensor, []bool) {
+	t.Helper()
+	build, ok := opFuncs[c.Op]
+	if !ok {
+		t.Fatalf("op %q has no Go function in opFuncs", c.Op)
+	}
+	g := loadGolden(t, c)
+	f := func(in []*Var) *Var { return build(in, c.Params) }
+	inputs := make([]*tensor.Tensor, len(g.Inputs))
+	consts := make([]bool, len(c.Inputs))
+	for i, in := range g.Inputs {
+		inputs[i] = in.tensor()
+		consts[i] = c.Inputs[i].Const
+	}
+	return f, g, inputs, consts
+}
+
 func TestOps(t *testing.T) {
 	for _, c := range loadTable(t) {
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
-			build, ok := opFuncs[c.Op]
-			if !ok {
-				t.Fatalf("op %q has no Go function in opFuncs", c.Op)
-			}
-			g := loadGolden(t, c)
-			f := func(in []*Var) *Var { return build(in, c.Params) }
-			inputs := make([]*tensor.Tensor, len(g.Inputs))
-			consts := make([]bool, len(c.Inputs))
-			for i, in := range g.Inputs {
-				inputs[i] = in.tensor()
-				consts[i] = c.Inputs[i].Const
-			}
+			f, g, inputs, consts := loadCase(t, c)
 
 			if _, ok := forwardOnly[c.Op]; ok {
 				t.Run("constant", func(t *testing.T) { checkConstant(t, f, inputs) })
@@ -460,10 +468,7 @@ func checkWithin(t *testing.T, what string, got, want *tensor.Tensor, ref string
 		return
 	}
 	wv := want.Values()
-	scale := 1.0
-	for _, w := range wv {
-		scale = max(scale, math.Abs(w))
-	}
+	scale := scaleOf(wv)
 	bad := 0
 	for i, a := range got.Values() {
 		w := wv[i]
@@ -477,6 +482,15 @@ func checkWithin(t *testing.T, what string, got, want *tensor.Tensor, ref string
 	if bad > 5 {
 		t.Errorf("%s: %d elements differ in all", what, bad)
 	}
+}
+
+// scaleOf is max(1, max|v|), the scale of the absolute tolerances.
+func scaleOf(v []float64) float64 {
+	scale := 1.0
+	for _, w := range v {
+		scale = max(scale, math.Abs(w))
+	}
+	return scale
 }
 
 // TestGoldenFilesHaveCases fails on golden files left behind by a case that
