@@ -214,7 +214,11 @@ def main():
         "malloc": "keep" if keep else "default", "torch": torch.__version__, "ms": ms, "device": args.device,
         "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
         "cudnn_benchmark": args.cudnn_benchmark if dev.type == "cuda" else None,
-        "tf32_conv": torch.backends.cudnn.allow_tf32 if dev.type == "cuda" else None}))
+        "tf32_conv": torch.backends.cudnn.allow_tf32 if dev.type == "cuda" else None,
+        # The caching allocator's peaks over the process, warm-up included,
+        # as cyclegan bench reports its own (null on the CPU).
+        "peak_device_bytes": torch.cuda.max_memory_allocated(dev) if dev.type == "cuda" else None,
+        "peak_reserved_bytes": torch.cuda.max_memory_reserved(dev) if dev.type == "cuda" else None}))
 
 
 if __name__ == "__main__":

@@ -45,7 +45,8 @@ func SizeClass(n int) int {
 // AllocStats counts the allocator's blocks and calls.
 type AllocStats struct {
 	InUse, Cached int // bytes in blocks handed out, and on the free lists
-	Peak          int // largest InUse + Cached so far
+	Peak          int // largest InUse + Cached so far: the device memory reserved (PyTorch's max_memory_reserved)
+	PeakInUse     int // largest InUse so far (PyTorch's max_memory_allocated)
 	Hits, Misses  int // Gets served from a free list, and by RawMemory
 	Trims         int // calls of Trim that freed something
 }
@@ -75,6 +76,7 @@ func (a *Allocator) Get(n int) (ptr uintptr, class int, err error) {
 		a.stats.Cached -= class
 		a.stats.InUse += class
 		a.stats.Hits++
+		a.stats.PeakInUse = max(a.stats.PeakInUse, a.stats.InUse)
 		a.mu.Unlock()
 		return ptr, class, nil
 	}
@@ -92,6 +94,7 @@ func (a *Allocator) Get(n int) (ptr uintptr, class int, err error) {
 	a.mu.Lock()
 	a.stats.InUse += class
 	a.stats.Misses++
+	a.stats.PeakInUse = max(a.stats.PeakInUse, a.stats.InUse)
 	a.stats.Peak = max(a.stats.Peak, a.stats.InUse+a.stats.Cached)
 	a.mu.Unlock()
 	return ptr, class, nil

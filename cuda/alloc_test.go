@@ -72,10 +72,21 @@ func TestAllocatorReuses(t *testing.T) {
 	}
 	a.Put(p2, c2)
 	a.Put(p3, c3)
-	if s := a.Stats(); s.InUse != 0 || s.Cached != c2+c3 || s.Peak != c2+c3 {
+	if s := a.Stats(); s.InUse != 0 || s.Cached != c2+c3 || s.Peak != c2+c3 || s.PeakInUse != c2+c3 {
 		t.Errorf("after Put: %+v", s)
 	}
-	if err := a.Trim(); err != nil || f.live != 0 || f.frees != 2 || a.Stats().Cached != 0 {
+	// A hit reuses cached memory: the in-use peak grows, the reserved
+	// one does not.
+	p4, c4, _ := a.Get(900)
+	p5, c5, _ := a.Get(900) // a miss: the 1024 class held one block
+	p6, c6, _ := a.Get(5000)
+	if s := a.Stats(); s.PeakInUse != c4+c5+c6 || s.Peak != c2+c3+c5 {
+		t.Errorf("after reuse: %+v, want PeakInUse %d and Peak %d", s, c4+c5+c6, c2+c3+c5)
+	}
+	a.Put(p4, c4)
+	a.Put(p5, c5)
+	a.Put(p6, c6)
+	if err := a.Trim(); err != nil || f.live != 0 || f.frees != 3 || a.Stats().Cached != 0 {
 		t.Errorf("Trim: %v, %d bytes still live, %d frees", err, f.live, f.frees)
 	}
 }

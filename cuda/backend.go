@@ -12,18 +12,24 @@ import (
 	"gorgonia.org/cu"
 )
 
-// Backend is tensor.Backend on CUDA device 0. Every primitive checks its
-// operands with the CPU's checks (tensor/checks.go), then hands its
-// launches to the device's owner thread; results stay on the device until
-// ToHost.
-type Backend struct{ d *device }
+// Backend is tensor.Backend on one CUDA device, with one set of Options.
+// Every primitive checks its operands with the CPU's checks
+// (tensor/checks.go), then hands its launches to the device's owner
+// thread; results stay on the device until ToHost.
+type Backend struct {
+	d    *device
+	opts Options
+}
 
-// The process's one backend: the device context, stream and caches are
-// made once, on the first New, and live as long as the process.
+// The process's devices and backends: a device's context, stream, module,
+// cuBLAS handle and caches are made on the first NewWith naming it and
+// live as long as the process; each distinct Options has one Backend (so
+// tensor identity checks hold), the backends of one device sharing it.
+// Guarded by mu. This is the package's only mutable state.
 var (
-	once    sync.Once
-	theBe   *Backend
-	openErr error
+	mu       sync.Mutex
+	devices  = map[int]*device{}
+	backends = map[Options]*Backend{}
 )
 
 // Available reports whether a CUDA device can be used. (In a build with
@@ -34,27 +40,53 @@ func Available() bool {
 	return err == nil && n > 0
 }
 
-// New returns the CUDA backend on device 0.
-func New() (tensor.Backend, error) {
-	once.Do(func() {
-		if !Available() {
-			openErr = fmt.Errorf("cuda: no CUDA device found")
-			return
-		}
-		d, err := openDevice()
-		if err != nil {
-			openErr = err
-			return
-		}
-		theBe = &Backend{d: d}
-	})
-	if openErr != nil {
-		return nil, openErr
+// New returns the CUDA backend on device 0 with full float32 products.
+func New() (tensor.Backend, error) { return NewWith(Options{}) }
+
+// NewWith returns the CUDA backend with options o: the same Backend for
+// the same options.
+func NewWith(o Options) (tensor.Backend, error) {
+	if err := o.Check(); err != nil {
+		return nil, err
 	}
-	return theBe, nil
+	mu.Lock()
+	defer mu.Unlock()
+	if b := backends[o]; b != nil {
+		return b, nil
+	}
+	d := devices[o.Device]
+	if d == nil {
+		n, err := cu.NumDevices()
+		if err != nil || n == 0 {
+			return nil, fmt.Errorf("cuda: no CUDA device found")
+		}
+		if o.Device >= n {
+			return nil, fmt.Errorf("cuda: device %d: this machine has %d CUDA device(s), 0 to %d", o.Device, n, n-1)
+		}
+		if d, err = openDevice(o.Device); err != nil {
+			return nil, err
+		}
+		devices[o.Device] = d
+	}
+	b := &Backend{d: d, opts: o}
+	backends[o] = b
+	return b, nil
 }
 
-// Stats returns the device allocator's counters.
+// Options returns the options the backend was made with.
+func (b *Backend) Options() Options { return b.opts }
+
+// DeviceMemory returns the allocator's counters of be's device and its
+// ordinal, and whether be is a CUDA backend at all.
+func DeviceMemory(be tensor.Backend) (s AllocStats, device int, ok bool) {
+	if b, ok := be.(*Backend); ok {
+		return b.Stats(), b.opts.Device, true
+	}
+	return AllocStats{}, 0, false
+}
+
+// Stats returns the device allocator's counters (of the device, which the
+// backends of every Options on it share).
 func (b *Backend) Stats() AllocStats { return b.d.alloc.Stats() }
 
 // Synchronize waits for the queued work and reports a failure of it.
@@ -397,7 +429,7 @@ func (b *Backend) Conv2d(x, w, bias *tensor.Tensor, p tensor.ConvParams) *tensor
 			beta = 1
 		}
 		// y[n] (O × pix) = W (O × rows) · col[n] (rows × pix)
-		b.d.gemm(dt, false, false, g.O, pix, rows, bs[1].ptr, 0, col.ptr, rows*pix, beta, y.ptr, g.O*pix, g.N)
+		b.d.gemm(b.opts.TF32, dt, false, false, g.O, pix, rows, bs[1].ptr, 0, col.ptr, rows*pix, beta, y.ptr, g.O*pix, g.N)
 		runtime.KeepAlive(col)
 	})
 	return out
@@ -414,7 +446,7 @@ func (b *Backend) Conv2dInputGrad(gy, w *tensor.Tensor, p tensor.ConvParams, h, 
 		out, gx = b.result(dt, tensor.Shape{g.N, g.C, g.H, g.W})
 		col := b.d.newBuffer(dt, g.N*rows*pix)
 		// col[n] (rows × pix) = Wᵀ (rows × O) · gy[n] (O × pix)
-		b.d.gemm(dt, true, false, rows, pix, g.O, bs[1].ptr, 0, bs[0].ptr, g.O*pix, 0, col.ptr, rows*pix, g.N)
+		b.d.gemm(b.opts.TF32, dt, true, false, rows, pix, g.O, bs[1].ptr, 0, bs[0].ptr, g.O*pix, 0, col.ptr, rows*pix, g.N)
 		plane := g.C * g.H * g.W
 		for n := range g.N {
 			b.d.kernel("col2imAdd", dt).p(gx, n*plane).p(col, n*rows*pix).i(plane).i(g.H).i(g.W).
@@ -442,7 +474,7 @@ func (b *Backend) Conv2dWeightGrad(x, gy *tensor.Tensor, p tensor.ConvParams, kh
 			if n == 0 {
 				beta = 0
 			}
-			b.d.gemm(dt, false, true, g.O, rows, pix, bs[1].addr(n*g.O*pix), 0, col.addr(n*rows*pix), 0, beta, gw.ptr, 0, 1)
+			b.d.gemm(b.opts.TF32, dt, false, true, g.O, rows, pix, bs[1].addr(n*g.O*pix), 0, col.addr(n*rows*pix), 0, beta, gw.ptr, 0, 1)
 		}
 		runtime.KeepAlive(col)
 	})

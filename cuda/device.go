@@ -17,8 +17,16 @@ static cublasStatus_t blasInit(cublasHandle_t *h, CUstream s) {
 	if (st != CUBLAS_STATUS_SUCCESS) return st;
 	st = cublasSetStream(*h, (cudaStream_t)s);
 	if (st != CUBLAS_STATUS_SUCCESS) return st;
-	// Full float32 products (no TF32), as the CPU computes them.
+	// Full float32 products (no TF32), as the CPU computes them, unless a
+	// backend's Options.TF32 asks (mathMode, before each GEMM).
 	return cublasSetMathMode(*h, CUBLAS_DEFAULT_MATH);
+}
+
+// mathMode sets the handle's math mode: TF32 tensor-core products for
+// float32 GEMMs, or full float32 ones. A host-side setting, read by the
+// next GEMM call.
+static cublasStatus_t mathMode(cublasHandle_t h, int tf32) {
+	return cublasSetMathMode(h, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH);
 }
 
 static cublasOperation_t op(int t) { return t ? CUBLAS_OP_T : CUBLAS_OP_N; }
@@ -94,14 +102,14 @@ func (driverMemory) Alloc(n int) (uintptr, error) {
 
 func (driverMemory) Free(p uintptr) error { return cu.MemFree(cu.DevicePtr(p)) }
 
-// openDevice starts the owner goroutine on device 0 and returns once the
-// context, stream, module and cuBLAS handle are made.
-func openDevice() (*device, error) {
+// openDevice starts the owner goroutine on device ordinal and returns once
+// the context, stream, module and cuBLAS handle are made.
+func openDevice(ordinal int) (*device, error) {
 	d := &device{work: make(chan func()), fns: map[string]C.CUfunction{}, alloc: NewAllocator(driverMemory{})}
 	ready := make(chan error)
 	go func() {
 		runtime.LockOSThread() // for the life of the process
-		err := d.init()
+		err := d.init(ordinal)
 		ready <- err
 		if err != nil {
 			return
@@ -113,14 +121,14 @@ func openDevice() (*device, error) {
 	return d, <-ready
 }
 
-func (d *device) init() error {
-	dev, err := cu.GetDevice(0)
+func (d *device) init(ordinal int) error {
+	dev, err := cu.GetDevice(ordinal)
 	if err != nil {
-		return fmt.Errorf("cuda: device 0: %w", err)
+		return fmt.Errorf("cuda: device %d: %w", ordinal, err)
 	}
 	ctx, err := dev.RetainPrimaryCtx()
 	if err != nil {
-		return fmt.Errorf("cuda: context of device 0: %w", err)
+		return fmt.Errorf("cuda: context of device %d: %w", ordinal, err)
 	}
 	if err := cu.SetCurrentContext(ctx); err != nil {
 		return fmt.Errorf("cuda: making the context current: %w", err)
@@ -288,12 +296,16 @@ func (d *device) perBlock(items int) {
 
 // gemm computes, for each of batch products, the row-major
 // C (m×n) = op(A) (m×k) · op(B) (k×n) + beta·C, the operands' batch
-// strides in elements (0: one matrix for all).
-func (d *device) gemm(dt tensor.DType, transA, transB bool, m, n, k int,
+// strides in elements (0: one matrix for all); tf32 lets a float32 GEMM
+// use TF32 tensor cores.
+func (d *device) gemm(tf32 bool, dt tensor.DType, transA, transB bool, m, n, k int,
 	a uintptr, strideA int, b uintptr, strideB int, beta float64, c uintptr, strideC int, batch int) {
 	g := RowMajorGemm(transA, transB, m, n, k)
 	// The column-major call takes the row-major B first.
 	ca, sa, cb, sb := b, strideB, a, strideA
+	if st := C.mathMode(d.blas, b2i(tf32 && dt == tensor.Float32)); st != C.CUBLAS_STATUS_SUCCESS {
+		panic(fmt.Sprintf("cuda: cuBLAS math mode (TF32 %v) failed: status %d", tf32, int(st)))
+	}
 	var st C.cublasStatus_t
 	if dt == tensor.Float64 {
 		st = C.dgemm(d.blas, b2i(g.TransA), b2i(g.TransB), C.int(g.M), C.int(g.N), C.int(g.K),

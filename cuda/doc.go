@@ -18,20 +18,32 @@
 //
 //	export CGO_LDFLAGS="-L$PWD/.cudastub -Wl,-rpath,/usr/local/cuda/lib64"
 //	go vet -tags cuda ./...
-//	go test -tags cuda -c -o .gpu/cuda.test ./cuda   # run it where the GPU is
+//	for p in cuda ops cyclegan gradcam; do go test -tags cuda -c -o .gpu/$p.test ./$p; done
 //	go build -tags cuda -o .gpu/cyclegan ./cmd/cyclegan
+//
+// and bench/gpu_cuda_check.sh runs them where the GPU is. The GPU tests
+// (*_cuda_test.go in those packages) skip without a device; none has run on
+// hardware yet.
 //
 // The kernels' PTX (kernels/kernels.ptx) is committed and embedded, so
 // nvcc is needed only after changing a kernel: go generate ./cuda.
 //
-// Design: one goroutine locked to its OS thread owns the context, the one
-// non-blocking stream, the module and the cuBLAS handle, and makes every
-// driver call (device.go); each primitive checks its operands in the
+// NewWith(Options{Device, TF32}) selects the device and whether float32
+// GEMMs use TF32 tensor cores; New is NewWith(Options{}). The package's one
+// piece of mutable state is the registry of opened devices and of one
+// Backend per Options (backend.go), made on first use and kept for the
+// life of the process. DeviceMemory reports a backend's allocator counters
+// (bench's peak_device_bytes), and nothing for a backend that is not CUDA.
+//
+// Design: per device, one goroutine locked to its OS thread owns the
+// context, the one non-blocking stream, the module and the cuBLAS handle,
+// and makes every driver call (device.go); each primitive checks its operands in the
 // caller with the CPU's checks and hands its launches over in one closure.
 // Device memory comes from a caching allocator (alloc.go): free lists by
 // size class, cuMemFree only when an allocation fails, and a tensor's
 // block returned by a runtime cleanup that makes no CUDA call. Convolutions
 // are im2col/col2im kernels and cuBLAS GEMMs (strided-batched over the
-// images), float32 with full-precision products (no TF32); float64 works
-// too, for the conformance suite.
+// images), float32 with full-precision products unless Options.TF32 (the
+// math mode is set before each GEMM, so backends of both kinds share a
+// device's handle); float64 works too, for the conformance suite.
 package cuda

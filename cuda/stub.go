@@ -17,4 +17,18 @@ var ErrNotBuilt = errors.New("this program was built without CUDA support: rebui
 func Available() bool { return false }
 
 // New returns the CUDA backend on device 0, or ErrNotBuilt.
-func New() (tensor.Backend, error) { return nil, ErrNotBuilt }
+func New() (tensor.Backend, error) { return NewWith(Options{}) }
+
+// NewWith returns the CUDA backend with options o, or ErrNotBuilt.
+func NewWith(o Options) (tensor.Backend, error) {
+	if err := o.Check(); err != nil {
+		return nil, err
+	}
+	return nil, ErrNotBuilt
+}
+
+// DeviceMemory reports no device memory: there is no CUDA backend without
+// the cuda build tag.
+func DeviceMemory(be tensor.Backend) (s AllocStats, device int, ok bool) {
+	return AllocStats{}, 0, false
+}

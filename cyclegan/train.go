@@ -475,6 +475,11 @@ func (t *Trainer) Run() error {
 				return err
 			}
 			loaded := time.Now()
+			// The images are float32 as loaded; a float64 model gets
+			// them in float64.
+			if dt := t.Model.Opts.DType; a.DType() != dt {
+				a, b = tensor.CPU.Cast(a, dt), tensor.CPU.Cast(b, dt)
+			}
 			l, err := t.Model.Step(a.To(be), b.To(be), lr, att)
 			if err != nil {
 				return fmt.Errorf("epoch %d, iteration %d: %w (the last saved checkpoint in %s is intact)", t.Epoch, t.EpochIter+1, err, o.Dir())

@@ -61,6 +61,13 @@ func (g goldenTensor) tensor(t *testing.T) *tensor.Tensor {
 // loadGolden reads the golden file and builds its networks and images.
 func loadGolden(t *testing.T) (*golden, nets, *tensor.Tensor, *tensor.Tensor) {
 	t.Helper()
+	return loadGoldenOn(t, tensor.CPU)
+}
+
+// loadGoldenOn is loadGolden with the networks and images on backend be
+// (float64).
+func loadGoldenOn(t *testing.T, be tensor.Backend) (*golden, nets, *tensor.Tensor, *tensor.Tensor) {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "testdata", "gradcam", "golden.json"))
 	if err != nil {
 		t.Fatalf("%v (run /usr/bin/python3 testdata/gen_gradcam_golden.py)", err)
@@ -85,7 +92,10 @@ func loadGolden(t *testing.T) (*golden, nets, *tensor.Tensor, *tensor.Tensor) {
 			p.Var.Value = v
 		}
 	}
-	return &gd, n, gd.Tensors["real_A"].tensor(t), gd.Tensors["real_B"].tensor(t)
+	for _, net := range n.all() {
+		layers.MoveTo(net, be, tensor.Float64)
+	}
+	return &gd, n, gd.Tensors["real_A"].tensor(t).To(be), gd.Tensors["real_B"].tensor(t).To(be)
 }
 
 func (c goldenCase) options(t *testing.T) gradcam.Options {
@@ -108,8 +118,12 @@ func near(a, b, atol, rtol float64) bool { return math.Abs(a-b) <= atol+rtol*mat
 // both generators' parameters with PyTorch's (torch.autograd.grad with
 // create_graph=True for order 2), for orders 2 and 1, with Detach and with
 // direction A2B.
-func TestGoldenPyTorch(t *testing.T) {
-	gd, n, realA, realB := loadGolden(t)
+func TestGoldenPyTorch(t *testing.T) { goldenPyTorch(t, tensor.CPU) }
+
+// goldenPyTorch is TestGoldenPyTorch on backend be, float64 (the same
+// tolerances: only the order of summation may differ).
+func goldenPyTorch(t *testing.T, be tensor.Backend) {
+	gd, n, realA, realB := loadGoldenOn(t, be)
 	defer n.freezeD()()
 	ps := n.genParams()
 	for i, c := range gd.Cases {

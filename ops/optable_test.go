@@ -248,22 +248,30 @@ func loadGolden(t *testing.T, c opCase) *goldenCase {
 	return &g
 }
 
+// loadCase returns case c's function, its golden values, its inputs and
+// which of them are constants.
+func loadCase(t *testing.T, c opCase) (gradcheck.Func, *goldenCase, []*tensor.Tensor, []bool) {
+	t.Helper()
+	build, ok := opFuncs[c.Op]
+	if !ok {
+		t.Fatalf("op %q has no Go function in opFuncs", c.Op)
+	}
+	g := loadGolden(t, c)
+	f := func(in []*Var) *Var { return build(in, c.Params) }
+	inputs := make([]*tensor.Tensor, len(g.Inputs))
+	consts := make([]bool, len(c.Inputs))
+	for i, in := range g.Inputs {
+		inputs[i] = in.tensor()
+		consts[i] = c.Inputs[i].Const
+	}
+	return f, g, inputs, consts
+}
+
 func TestOps(t *testing.T) {
 	for _, c := range loadTable(t) {
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
-			build, ok := opFuncs[c.Op]
-			if !ok {
-				t.Fatalf("op %q has no Go function in opFuncs", c.Op)
-			}
-			g := loadGolden(t, c)
-			f := func(in []*Var) *Var { return build(in, c.Params) }
-			inputs := make([]*tensor.Tensor, len(g.Inputs))
-			consts := make([]bool, len(c.Inputs))
-			for i, in := range g.Inputs {
-				inputs[i] = in.tensor()
-				consts[i] = c.Inputs[i].Const
-			}
+			f, g, inputs, consts := loadCase(t, c)
 
 			if _, ok := forwardOnly[c.Op]; ok {
 				t.Run("constant", func(t *testing.T) { checkConstant(t, f, inputs) })
@@ -364,13 +372,40 @@ func checkConstant(t *testing.T, f gradcheck.Func, inputs []*tensor.Tensor) {
 	}
 }
 
-// checkGolden runs the op as PyTorch did: the output, the VJP with the
-// golden u (with createGraph), and the gradient of Σ⟨w, VJP⟩ with respect to
-// the inputs and u.
+// checkGolden runs the op as PyTorch did (opValues on the CPU in float64)
+// and compares every value with PyTorch's.
 func checkGolden(t *testing.T, f gradcheck.Func, inputs []*tensor.Tensor, consts []bool, g *goldenCase) {
-	xs := makeVars(inputs, consts)
+	for _, v := range opValues(f, inputs, consts, g, tensor.CPU, tensor.Float64) {
+		checkClose(t, v.what, v.got, v.golden)
+	}
+}
+
+// opValue is one value of a case as opValues computes it, on the host in
+// float64, with PyTorch's counterpart.
+type opValue struct {
+	what   string
+	got    *tensor.Tensor
+	golden *goldenTensor
+}
+
+// opValues runs the op as PyTorch did, on backend be in dtype dt (the
+// inputs, u and w moved and cast there): the output, the VJP with the
+// golden u (with createGraph), and the gradient of Σ⟨w, VJP⟩ with respect
+// to the inputs and u. A forward-only op (g without u) gives its output
+// only.
+func opValues(f gradcheck.Func, inputs []*tensor.Tensor, consts []bool, g *goldenCase, be tensor.Backend, dt tensor.DType) []opValue {
+	on := func(x *tensor.Tensor) *tensor.Tensor { return be.Cast(x.To(be), dt) }
+	host := func(x *tensor.Tensor) *tensor.Tensor { return tensor.FromFloat64s(x.Values(), x.Shape()...) }
+	dev := make([]*tensor.Tensor, len(inputs))
+	for i, x := range inputs {
+		dev[i] = on(x)
+	}
+	xs := makeVars(dev, consts)
 	y := f(xs)
-	checkClose(t, "output", y.Value, g.Output)
+	out := []opValue{{"output", host(y.Value), g.Output}}
+	if g.U == nil {
+		return out
+	}
 
 	var diff []*Var
 	var idx []int
@@ -379,13 +414,13 @@ func checkGolden(t *testing.T, f gradcheck.Func, inputs []*tensor.Tensor, consts
 			diff, idx = append(diff, x), append(idx, i)
 		}
 	}
-	u := autograd.Param(g.U.tensor())
+	u := autograd.Param(on(g.U.tensor()))
 	vjp := autograd.Grad([]*Var{y}, diff, []*Var{u}, true)
 	var gs, ws []*Var
 	for k, i := range idx {
-		checkClose(t, fmt.Sprintf("vjp of input %d", i), valueOrZeros(vjp[k], inputs[i]), g.VJP[i])
+		out = append(out, opValue{fmt.Sprintf("vjp of input %d", i), host(valueOrZeros(vjp[k], inputs[i])), g.VJP[i]})
 		if vjp[k] != nil {
-			gs, ws = append(gs, vjp[k]), append(ws, autograd.Const(g.W[i].tensor()))
+			gs, ws = append(gs, vjp[k]), append(ws, autograd.Const(on(g.W[i].tensor())))
 		}
 	}
 	gg := make([]*Var, len(diff)+1)
@@ -393,9 +428,9 @@ func checkGolden(t *testing.T, f gradcheck.Func, inputs []*tensor.Tensor, consts
 		gg = autograd.Grad(gs, append(diff, u), ws, false)
 	}
 	for k, i := range idx {
-		checkClose(t, fmt.Sprintf("double backward, input %d", i), valueOrZeros(gg[k], inputs[i]), g.GradGrad[i])
+		out = append(out, opValue{fmt.Sprintf("double backward, input %d", i), host(valueOrZeros(gg[k], inputs[i])), g.GradGrad[i]})
 	}
-	checkClose(t, "double backward, output gradient u", valueOrZeros(gg[len(diff)], u.Value), g.GradGradU)
+	return append(out, opValue{"double backward, output gradient u", host(valueOrZeros(gg[len(diff)], g.U.tensor())), g.GradGradU})
 }
 
 // valueOrZeros returns v's value, or zeros shaped like like where v is nil
@@ -422,19 +457,22 @@ func checkClose(t *testing.T, what string, got *tensor.Tensor, want *goldenTenso
 // ref.
 func checkCloseTo(t *testing.T, what string, got, want *tensor.Tensor, ref string) {
 	t.Helper()
+	checkWithin(t, what, got, want, ref, goldenRtol, goldenAtol)
+}
+
+// checkWithin is checkCloseTo with the tolerances rtol and atol.
+func checkWithin(t *testing.T, what string, got, want *tensor.Tensor, ref string, rtol, atol float64) {
+	t.Helper()
 	if !got.Shape().Equal(want.Shape()) {
 		t.Errorf("%s: shape %v, %s %v", what, got.Shape(), ref, want.Shape())
 		return
 	}
 	wv := want.Values()
-	scale := 1.0
-	for _, w := range wv {
-		scale = max(scale, math.Abs(w))
-	}
+	scale := scaleOf(wv)
 	bad := 0
 	for i, a := range got.Values() {
 		w := wv[i]
-		if !(math.Abs(a-w) <= goldenRtol*math.Abs(w)+goldenAtol*scale) {
+		if !(math.Abs(a-w) <= rtol*math.Abs(w)+atol*scale) {
 			if bad < 5 {
 				t.Errorf("%s: element %d is %.17g, %s %.17g", what, i, a, ref, w)
 			}
@@ -444,6 +482,15 @@ func checkCloseTo(t *testing.T, what string, got, want *tensor.Tensor, ref strin
 	if bad > 5 {
 		t.Errorf("%s: %d elements differ in all", what, bad)
 	}
+}
+
+// scaleOf is max(1, max|v|), the scale of the absolute tolerances.
+func scaleOf(v []float64) float64 {
+	scale := 1.0
+	for _, w := range v {
+		scale = max(scale, math.Abs(w))
+	}
+	return scale
 }
 
 // TestGoldenFilesHaveCases fails on golden files left behind by a case that

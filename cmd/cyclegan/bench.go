@@ -9,28 +9,37 @@ import (
 	"slices"
 	"time"
 
+	"github.com/camcycle/camcycle/cuda"
 	"github.com/camcycle/camcycle/cyclegan"
 	"github.com/camcycle/camcycle/tensor"
 )
 
 // benchResult is the JSON line bench prints.
 type benchResult struct {
-	MsPerIter  float64   `json:"ms_per_iter"` // median
-	MinMs      float64   `json:"min_ms"`
-	MaxMs      float64   `json:"max_ms"`
-	WarmupMs   float64   `json:"warmup_ms"`
-	Iters      int       `json:"iters"`
-	CropSize   int       `json:"crop_size"`
-	NGF        int       `json:"ngf"`
-	NDF        int       `json:"ndf"`
-	NBlocks    int       `json:"n_blocks"`
-	AttLayers  []int     `json:"att_layers"` // empty: the standard network
-	AttOrder   int       `json:"att_order"`  // 2, 1 or 0; -1 without attention
-	Preset     string    `json:"preset,omitempty"`
-	Device     string    `json:"device"`
-	DType      string    `json:"dtype"`
-	GOMAXPROCS int       `json:"gomaxprocs"`
-	Ms         []float64 `json:"ms"` // every timed iteration
+	MsPerIter float64 `json:"ms_per_iter"` // median
+	MinMs     float64 `json:"min_ms"`
+	MaxMs     float64 `json:"max_ms"`
+	WarmupMs  float64 `json:"warmup_ms"`
+	Iters     int     `json:"iters"`
+	CropSize  int     `json:"crop_size"`
+	NGF       int     `json:"ngf"`
+	NDF       int     `json:"ndf"`
+	NBlocks   int     `json:"n_blocks"`
+	AttLayers []int   `json:"att_layers"` // empty: the standard network
+	AttOrder  int     `json:"att_order"`  // 2, 1 or 0; -1 without attention
+	Preset    string  `json:"preset,omitempty"`
+	Device    string  `json:"device"`
+	GPUID     *int    `json:"gpu_id,omitempty"` // the CUDA device ordinal; absent on the CPU
+	TF32      bool    `json:"tf32"`
+	// The CUDA allocator's peaks over the whole process (warm-up
+	// included), in bytes of size-class blocks: in use (as PyTorch's
+	// torch.cuda.max_memory_allocated) and reserved (in use + cached, as
+	// max_memory_reserved). Absent on the CPU.
+	PeakDeviceBytes   *int64    `json:"peak_device_bytes,omitempty"`
+	PeakReservedBytes *int64    `json:"peak_reserved_bytes,omitempty"`
+	DType             string    `json:"dtype"`
+	GOMAXPROCS        int       `json:"gomaxprocs"`
+	Ms                []float64 `json:"ms"` // every timed iteration
 }
 
 func runBench(args []string, stdout, stderr io.Writer) int {
@@ -57,7 +66,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 // random images, after one untimed warm-up iteration.
 func bench(fs *flag.FlagSet, o *options) (benchResult, error) {
 	r := benchResult{Iters: o.iters, CropSize: o.cropSize, NGF: o.ngf, NDF: o.ndf, NBlocks: o.nBlocks,
-		Preset: o.preset, Device: o.device, DType: "float32", GOMAXPROCS: runtime.GOMAXPROCS(0), AttOrder: -1, AttLayers: []int{}}
+		Preset: o.preset, Device: o.device, TF32: o.tf32, DType: "float32", GOMAXPROCS: runtime.GOMAXPROCS(0), AttOrder: -1, AttLayers: []int{}}
 	if o.iters < 1 {
 		return r, fmt.Errorf("-iters %d: must be at least 1", o.iters)
 	}
@@ -73,6 +82,7 @@ func bench(fs *flag.FlagSet, o *options) (benchResult, error) {
 	if err != nil {
 		return r, err
 	}
+	r.Device = mo.Backend.Name() // -gpu_ids alone selects cuda too
 	if err := checkImageSize(mo, "crop_size", o.cropSize); err != nil {
 		return r, err
 	}
@@ -104,6 +114,10 @@ func bench(fs *flag.FlagSet, o *options) (benchResult, error) {
 			return r, err
 		}
 		r.Ms = append(r.Ms, ms)
+	}
+	if st, id, ok := cuda.DeviceMemory(mo.Backend); ok {
+		inUse, reserved := int64(st.PeakInUse), int64(st.Peak)
+		r.GPUID, r.PeakDeviceBytes, r.PeakReservedBytes = &id, &inUse, &reserved
 	}
 	sorted := slices.Clone(r.Ms)
 	slices.Sort(sorted)

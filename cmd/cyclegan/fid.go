@@ -143,7 +143,7 @@ func runFID(args []string, stdout, stderr io.Writer) int {
 
 // runFIDPaths is the fid command on parsed flags.
 func runFIDPaths(o *options, f *fidFlags, saveStats bool, paths []string, stdout, stderr io.Writer) error {
-	be, err := backend(o.device)
+	be, err := o.deviceBackend()
 	if err != nil {
 		return err
 	}

@@ -527,10 +527,17 @@ func TestBenchJSON(t *testing.T) {
 	if ms, _ := r["ms_per_iter"].(float64); ms <= 0 || ms < r["min_ms"].(float64) {
 		t.Errorf("ms_per_iter %v, min_ms %v", r["ms_per_iter"], r["min_ms"])
 	}
-	want := map[string]any{"iters": 3.0, "crop_size": 32.0, "ngf": 4.0, "n_blocks": 2.0, "att_order": 2.0, "device": "cpu"}
+	want := map[string]any{"iters": 3.0, "crop_size": 32.0, "ngf": 4.0, "n_blocks": 2.0, "att_order": 2.0, "device": "cpu", "tf32": false}
 	for k, v := range want {
 		if r[k] != v {
 			t.Errorf("%s = %v, want %v", k, r[k], v)
+		}
+	}
+	// The device's memory and ordinal are the CUDA backend's: on the CPU
+	// they are left out, not reported as zero.
+	for _, k := range []string{"peak_device_bytes", "peak_reserved_bytes", "gpu_id"} {
+		if v, ok := r[k]; ok {
+			t.Errorf("bench on the CPU reports %s = %v", k, v)
 		}
 	}
 	if l, _ := r["att_layers"].([]any); len(l) != 2 || l[0] != 10.0 || l[1] != 11.0 {
@@ -599,6 +606,11 @@ func TestBadInput(t *testing.T) {
 		{"bad gpu ids", w.tiny("g1", "-gpu_ids", "zero"), 2, []string{"-gpu_ids", `"zero"`, "-1 for the CPU"}, "g1"},
 		{"a GPU without CUDA", w.tiny("g2", "-gpu_ids", "0"), 1, []string{"-gpu_ids 0 names GPU 0", "without CUDA support", "-gpu_ids -1"}, "g2"},
 		{"the CPU and cuda", w.tiny("g3", "-gpu_ids", "-1", "-device", "cuda"), 1, []string{"-gpu_ids -1", "-device cuda", "disagree"}, "g3"},
+		{"two GPUs", w.tiny("g4", "-gpu_ids", "0,1"), 1, []string{"-gpu_ids 0,1", "one GPU"}, "g4"},
+		{"TF32 on the CPU", w.tiny("tf", "-tf32"), 1, []string{"-tf32", "the CPU computes full float32"}, "tf"},
+		{"TF32 without the tag", w.tiny("tf2", "-tf32", "-device", "cuda"), 1, []string{"-device cuda", "without CUDA support"}, "tf2"},
+		{"bench TF32 on the CPU", []string{"bench", "-crop_size", "32", "-ngf", "1", "-ndf", "1", "-n_blocks", "1", "-iters", "1", "-tf32"},
+			1, []string{"-tf32", "the CPU computes full float32"}, ""},
 		{"unknown preset", w.tiny("p", "-preset", "zebra"), 1, []string{`"zebra"`, "gradcam_four"}, "p"},
 		{"layer outside", w.tiny("l", "-att_layers", "40"), 1, []string{"attention loss: layers 40: layer 40 is outside the generator (indices 0…19)"}, "l"},
 		{"bad layer", w.tiny("l", "-att_layers", "10,x"), 2, []string{"-att_layers", `"x" is not a layer index`}, "l"},
@@ -1164,7 +1176,7 @@ func TestReferenceLoopOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	for k, v := range map[string]string{"batch_size": "2", "direction": "BtoA", "lr_policy": "step", "lr_decay_iters": "1",
-		"print_freq": "2", "display_freq": "2", "save_latest_freq": "4", "save_by_iter": "false"} {
+		"print_freq": "2", "display_freq": "2", "save_latest_freq": "4", "save_by_iter": "false", "tf32": "false"} {
 		if saved[k] != v {
 			t.Errorf("train_opt.json: %s = %q, want %q", k, saved[k], v)
 		}

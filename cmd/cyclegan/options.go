@@ -43,6 +43,7 @@ type options struct {
 	noDropout                   bool
 	device                      string
 	gpuIDs                      gpuIDs // the reference's -gpu_ids
+	tf32                        bool   // TF32 tensor cores for the CUDA backend's float32 GEMMs
 	seed                        uint64
 
 	// Training.
@@ -163,7 +164,14 @@ func newFlags(cmd string, groups int, o *options, stderr io.Writer) *flag.FlagSe
 		fs.StringVar(&o.device, "device", "cpu", "cpu or cuda (cuda needs a build with -tags cuda; without it, it stops with an error)")
 		o.gpuIDs = gpuIDs{text: "0", ids: []int{0}}
 		fs.Var(&o.gpuIDs, "gpu_ids", "gpu ids: e.g. 0  0,1,2, 0,2; use -1 for CPU. Given explicitly, a GPU id selects the CUDA "+
-			"backend on those devices (needs a build with -tags cuda); left out, -device decides")
+			"backend on those devices (needs a build with -tags cuda); left out, -device decides. The CUDA backend runs on the first id "+
+			"(-device cuda -gpu_ids 1: device 1); more than one is refused (there is no data parallelism)")
+		switch cmd {
+		case "train", "test", "attention", "bench":
+			fs.BoolVar(&o.tf32, "tf32", false, "CUDA only: run the float32 convolution GEMMs on TF32 tensor cores (as PyTorch's cuDNN "+
+				"does by default); off, full float32 products as on the CPU. With train it is the run's option: saved in train_opt.json "+
+				"and restored by -continue_train (give -tf32=false to continue a TF32 run on the CPU)")
+		}
 	}
 	if groups&gTrain != 0 {
 		fs.IntVar(&o.nEpochs, "n_epochs", d.NEpochs, "number of epochs with the initial learning rate")
@@ -666,13 +674,30 @@ func (g *gpuIDs) Set(s string) error {
 	return nil
 }
 
-// device settles -device and -gpu_ids: -gpu_ids given explicitly with GPU
-// ids means the CUDA backend on them (in a build without it, an error
-// naming -gpu_ids), -gpu_ids -1 the CPU; left out, -device decides.
+// deviceBackend settles -device, -gpu_ids and -tf32: -gpu_ids given
+// explicitly with GPU ids means the CUDA backend on the first of them (in
+// a build without it, an error naming -gpu_ids), -gpu_ids -1 the CPU;
+// left out, -device decides, on device 0. -tf32 is refused on the CPU.
 func (o *options) deviceBackend() (tensor.Backend, error) {
+	be, err := o.pickBackend()
+	if err == nil && o.tf32 && be == tensor.CPU {
+		err = fmt.Errorf("-tf32: TF32 is a mode of the CUDA backend's tensor cores; the CPU computes full float32 " +
+			"(use -device cuda in a build with -tags cuda, or -tf32=false)")
+	}
+	return be, err
+}
+
+func (o *options) pickBackend() (tensor.Backend, error) {
 	g := o.gpuIDs
+	if len(g.ids) > 1 && (g.given || o.device == "cuda" || o.device == "gpu") {
+		return nil, fmt.Errorf("-gpu_ids %s: this program trains on one GPU; give one id", g.text)
+	}
+	co := cuda.Options{TF32: o.tf32}
+	if len(g.ids) > 0 {
+		co.Device = g.ids[0]
+	}
 	if !g.given {
-		return backend(o.device)
+		return backend(o.device, co)
 	}
 	if len(g.ids) == 0 {
 		if o.device != "cpu" && o.device != "" {
@@ -680,21 +705,22 @@ func (o *options) deviceBackend() (tensor.Backend, error) {
 		}
 		return tensor.CPU, nil
 	}
-	be, err := cuda.New()
+	be, err := cuda.NewWith(co)
 	if err != nil {
 		return nil, fmt.Errorf("-gpu_ids %s names GPU %d: %w; use -gpu_ids -1, or leave it out, to train on the CPU", g.text, g.ids[0], err)
 	}
 	return be, nil
 }
 
-// backend returns the backend named by -device. Without the cuda build tag,
-// "cuda" is an error: the program never falls back to the CPU silently.
-func backend(device string) (tensor.Backend, error) {
+// backend returns the backend named by -device, with the CUDA options co
+// for cuda. Without the cuda build tag, "cuda" is an error: the program
+// never falls back to the CPU silently.
+func backend(device string, co cuda.Options) (tensor.Backend, error) {
 	switch device {
 	case "cpu", "":
 		return tensor.CPU, nil
 	case "cuda", "gpu":
-		be, err := cuda.New()
+		be, err := cuda.NewWith(co)
 		if err != nil {
 			return nil, fmt.Errorf("-device %s: %w", device, err)
 		}

@@ -83,8 +83,15 @@ func Root(t testing.TB) string {
 // and compares with the golden variant: every logged loss (within 1e-4
 // relative in float32, 1e-8 in float64), the weights after the updates (see
 // CompareWeights) and the gradients of the normed biases (see
-// checkNormedGradients). The run is in dtype dt, the golden variant's own.
+// checkNormedGradients). The run is in dtype dt, the golden variant's own,
+// on the CPU.
 func Run(t *testing.T, variant string, dt tensor.DType, att cyclegan.AttentionOptions) {
+	RunOn(t, tensor.CPU, variant, dt, att)
+}
+
+// RunOn is Run on backend be, against the same golden files and within
+// the same tolerances.
+func RunOn(t *testing.T, be tensor.Backend, variant string, dt tensor.DType, att cyclegan.AttentionOptions) {
 	root := filepath.Join(Root(t), Dir)
 	d, err := data.Open(data.Options{Dataroot: filepath.Join(root, "data"), Phase: "train", Preprocess: "none", LoadSize: 32, CropSize: 32,
 		NoFlip: true, SerialBatches: true})
@@ -93,6 +100,7 @@ func Run(t *testing.T, variant string, dt tensor.DType, att cyclegan.AttentionOp
 	}
 	o := Config(dt)
 	o.Attention = att
+	o.Backend = be
 	m, err := cyclegan.New(o, 1)
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +129,7 @@ func Run(t *testing.T, variant string, dt tensor.DType, att cyclegan.AttentionOp
 		if err != nil {
 			t.Fatal(err)
 		}
-		l, err := m.Step(tensor.CPU.Cast(a, dt), tensor.CPU.Cast(b, dt), cyclegan.DefaultAdam().LR, m.Attention.At(1))
+		l, err := m.Step(tensor.CPU.Cast(a, dt).To(be), tensor.CPU.Cast(b, dt).To(be), cyclegan.DefaultAdam().LR, m.Attention.At(1))
 		if err != nil {
 			t.Fatal(err)
 		}
