@@ -830,18 +830,18 @@ func (o *options) resolveNets(given map[string]bool) error {
 }
 
 // netOptions sets the networks' kinds of m from -netG, -netD, -norm,
-// -no_dropout and -gan_mode (resolved by resolveNets), and refuses those
-// that do not fit together.
+// -no_dropout and -gan_mode, and refuses those that do not fit together.
+// -netG and -netD must have been checked and settled by resolveNets, the
+// one place that knows their values; anything else here is a programmer
+// error.
 func (o *options) netOptions(m *cyclegan.Options) error {
-	if n, ok := netGBlocks(o.netG); ok {
-		if n != o.nBlocks {
-			return fmt.Errorf("-netG %s has %d residual blocks but -n_blocks is %d: give one of them", o.netG, n, o.nBlocks)
-		}
+	switch _, resnet := netGBlocks(o.netG); {
+	case resnet:
 		m.NetG = cyclegan.NetResnet
-	} else if o.netG == cyclegan.NetUnet128 || o.netG == cyclegan.NetUnet256 {
+	case o.netG == cyclegan.NetUnet128 || o.netG == cyclegan.NetUnet256:
 		m.NetG = o.netG
-	} else {
-		return fmt.Errorf("-netG %q: %s", o.netG, validNetG)
+	default:
+		panic(fmt.Sprintf("netOptions: -netG %q was not settled by resolveNets", o.netG))
 	}
 	switch o.netD {
 	case "basic", "n_layers":
@@ -849,7 +849,7 @@ func (o *options) netOptions(m *cyclegan.Options) error {
 	case cyclegan.NetPixel:
 		m.NetD = cyclegan.NetPixel
 	default:
-		return fmt.Errorf("-netD %q: %s", o.netD, validNetD)
+		panic(fmt.Sprintf("netOptions: -netD %q was not settled by resolveNets", o.netD))
 	}
 	m.Norm = layers.Norm(o.norm)
 	if m.Norm.Check() != nil {
